@@ -1,0 +1,272 @@
+//! Sending an [`AssumeRoleRequest`] through `aws_sdk_sts` and reading the answer.
+
+use std::fmt;
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::types::{PolicyDescriptorType, ProvidedContext, Tag};
+use aws_smithy_runtime_api::client::result::ConnectorError;
+
+use crate::error::{Error, StsErrorCode};
+use crate::request::AssumeRoleRequest;
+
+/// The name this crate's credentials carry as their provider.
+pub(crate) const PROVIDER_NAME: &str = "AssumeRoleProvider";
+
+/// The assumed-role user STS reports: `AssumedRoleUser` in the AssumeRole answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AssumedRoleUser {
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+    pub arn: String,
+    /// `AROA…:SESSION`.
+    pub assumed_role_id: String,
+}
+
+/// What a successful AssumeRole returns.
+///
+/// `Debug` shows the access key ID and the expiry; the secret key and the session token are
+/// redacted (as by [`Credentials`]' own `Debug`).
+#[derive(Clone)]
+pub struct AssumedRole {
+    credentials: Credentials,
+    assumed_role_user: AssumedRoleUser,
+    packed_policy_size: Option<u32>,
+    source_identity: Option<String>,
+    session_token_utilization: Option<u32>,
+}
+
+impl fmt::Debug for AssumedRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssumedRole")
+            .field("credentials", &self.credentials)
+            .field("assumed_role_user", &self.assumed_role_user)
+            .field("packed_policy_size", &self.packed_policy_size)
+            .field("source_identity", &self.source_identity)
+            .field("session_token_utilization", &self.session_token_utilization)
+            .finish()
+    }
+}
+
+impl AssumedRole {
+    /// The temporary credentials, with their expiry and account ID set.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Takes the credentials out.
+    pub fn into_credentials(self) -> Credentials {
+        self.credentials
+    }
+
+    /// When the credentials expire.
+    pub fn expiration(&self) -> SystemTime {
+        // Always set: `from_output` fills it from STS's `Expiration`.
+        self.credentials.expiry().unwrap_or(SystemTime::UNIX_EPOCH)
+    }
+
+    /// The assumed-role user: its ARN and ID.
+    pub fn assumed_role_user(&self) -> &AssumedRoleUser {
+        &self.assumed_role_user
+    }
+
+    /// `PackedPolicySize`: how full the packed session policies and tags are, in percent of
+    /// STS's limit. Present when the request carried session policies or tags.
+    pub fn packed_policy_size(&self) -> Option<u32> {
+        self.packed_policy_size
+    }
+
+    /// `SessionTokenUtilization`: how much of the largest allowed session token this one uses,
+    /// in percent. Newer STS answers carry it beside `PackedPolicySize`.
+    pub fn session_token_utilization(&self) -> Option<u32> {
+        self.session_token_utilization
+    }
+
+    /// `SourceIdentity`, if the request set one.
+    pub fn source_identity(&self) -> Option<&str> {
+        self.source_identity.as_deref()
+    }
+
+    /// Reads the SDK's output.
+    pub(crate) fn from_output(
+        out: aws_sdk_sts::operation::assume_role::AssumeRoleOutput,
+    ) -> Result<Self, Error> {
+        let user = out
+            .assumed_role_user
+            .ok_or(Error::IncompleteResponse("AssumedRoleUser"))?;
+        let creds = out
+            .credentials
+            .ok_or(Error::IncompleteResponse("Credentials"))?;
+        let account_id = account_of(&user.arn);
+        let credentials = sdk_credentials(creds, account_id)?;
+        Ok(Self {
+            credentials,
+            assumed_role_user: AssumedRoleUser {
+                arn: user.arn,
+                assumed_role_id: user.assumed_role_id,
+            },
+            // STS now also reports SessionTokenUtilization; PackedPolicySize is still sent.
+            #[allow(deprecated)]
+            packed_policy_size: out.packed_policy_size.and_then(|n| u32::try_from(n).ok()),
+            source_identity: out.source_identity,
+            session_token_utilization: out
+                .session_token_utilization
+                .and_then(|n| u32::try_from(n).ok()),
+        })
+    }
+}
+
+/// Turns STS's credentials into `aws_credential_types` ones.
+pub(crate) fn sdk_credentials(
+    creds: aws_sdk_sts::types::Credentials,
+    account_id: Option<&str>,
+) -> Result<Credentials, Error> {
+    let expiry = SystemTime::try_from(creds.expiration)
+        .map_err(|_| Error::IncompleteResponse("a valid Credentials.Expiration"))?;
+    let mut builder = Credentials::builder()
+        .access_key_id(creds.access_key_id)
+        .secret_access_key(creds.secret_access_key)
+        .session_token(creds.session_token)
+        .expiry(expiry)
+        .provider_name(PROVIDER_NAME);
+    if let Some(account) = account_id {
+        builder = builder.account_id(account);
+    }
+    Ok(builder.build())
+}
+
+/// The account ID in an ARN (`arn:partition:service:region:ACCOUNT:resource`).
+pub(crate) fn account_of(arn: &str) -> Option<&str> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+impl AssumeRoleRequest {
+    /// Calls STS AssumeRole once with this request.
+    ///
+    /// The client's own credentials are the source; its retry policy applies. For credentials
+    /// that stay fresh, use an [`AssumeRoleProvider`](crate::AssumeRoleProvider) instead.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use sts_assume_role::AssumeRoleRequest;
+    ///
+    /// let sdk_config = aws_config::load_from_env().await;
+    /// let client = aws_sdk_sts::Client::new(&sdk_config);
+    /// let assumed = AssumeRoleRequest::builder()
+    ///     .role_arn("arn:aws:iam::123456789012:role/deploy")
+    ///     .role_session_name("deploy")
+    ///     .build()?
+    ///     .send(&client)
+    ///     .await?;
+    /// println!("{} until {:?}", assumed.assumed_role_user().arn, assumed.expiration());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(&self, client: &aws_sdk_sts::Client) -> Result<AssumedRole, Error> {
+        let mut op = client
+            .assume_role()
+            .role_arn(self.role_arn().as_str())
+            .role_session_name(self.session_name().as_str());
+        for arn in self.policy_arns() {
+            op = op.policy_arns(PolicyDescriptorType::builder().arn(arn.as_str()).build());
+        }
+        if let Some(policy) = self.policy() {
+            op = op.policy(policy.as_str());
+        }
+        if let Some(duration) = self.duration() {
+            // At most 43200: always fits.
+            op = op.duration_seconds(i32::try_from(duration.as_secs()).unwrap_or(i32::MAX));
+        }
+        for tag in self.tags() {
+            let tag = Tag::builder()
+                .key(tag.key().as_str())
+                .value(tag.value().as_str())
+                .build()
+                .map_err(|e| Error::Construction(e.into()))?;
+            op = op.tags(tag);
+        }
+        for key in self.transitive_tag_keys() {
+            op = op.transitive_tag_keys(key.as_str());
+        }
+        if let Some(v) = self.external_id() {
+            op = op.external_id(v.as_str());
+        }
+        if let Some(v) = self.serial_number() {
+            op = op.serial_number(v.as_str());
+        }
+        if let Some(v) = self.token_code() {
+            op = op.token_code(v.expose());
+        }
+        if let Some(v) = self.source_identity() {
+            op = op.source_identity(v.as_str());
+        }
+        for c in self.provided_contexts() {
+            op = op.provided_contexts(
+                ProvidedContext::builder()
+                    .provider_arn(c.provider_arn().as_str())
+                    .context_assertion(c.context_assertion().as_str())
+                    .build(),
+            );
+        }
+        let out = op.send().await.map_err(from_sdk_error)?;
+        AssumedRole::from_output(out)
+    }
+}
+
+/// Maps any STS operation's `SdkError` into the crate's [`Error`].
+pub(crate) fn from_sdk_error<E, R>(err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: HttpStatus + fmt::Debug + Send + Sync + 'static,
+{
+    match err {
+        SdkError::ServiceError(ctx) => {
+            let status = ctx.raw().status_code();
+            let code = ctx.err().code().map(str::to_owned);
+            let message = ctx.err().message().map(str::to_owned);
+            let request_id = ctx.err().meta().extra("aws_request_id").map(str::to_owned);
+            let source: Box<dyn std::error::Error + Send + Sync> =
+                Box::new(SdkError::ServiceError(ctx));
+            match code {
+                Some(code) => Error::Sts {
+                    code: StsErrorCode::parse(&code),
+                    message,
+                    request_id,
+                    status,
+                    source,
+                },
+                // A body the SDK could not read as an STS answer or error.
+                None if status < 500 => Error::Response(source),
+                None => Error::Sts {
+                    code: StsErrorCode::Other(format!("HTTP {status}")),
+                    message,
+                    request_id,
+                    status,
+                    source,
+                },
+            }
+        }
+        SdkError::TimeoutError(_) => Error::Timeout(Box::new(err)),
+        SdkError::DispatchFailure(ref d)
+            if d.as_connector_error()
+                .is_some_and(ConnectorError::is_timeout) =>
+        {
+            Error::Timeout(Box::new(err))
+        }
+        SdkError::DispatchFailure(_) => Error::Dispatch(Box::new(err)),
+        SdkError::ResponseError(_) => Error::Response(Box::new(err)),
+        SdkError::ConstructionFailure(_) => Error::Construction(Box::new(err)),
+        _ => Error::Dispatch(Box::new(err)),
+    }
+}
+
+/// The HTTP status of a raw response, for error mapping.
+pub(crate) trait HttpStatus {
+    fn status_code(&self) -> u16;
+}
+
+impl HttpStatus for aws_smithy_runtime_api::http::Response {
+    fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+}

@@ -1,0 +1,774 @@
+//! The AssumeRole request: typed parameters and a builder that checks every STS rule locally.
+
+mod params;
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+
+pub use params::{
+    ContextAssertion, ExternalId, Policy, PolicyArn, ProvidedContext, ProviderArn, RoleArn,
+    SerialNumber, SessionDuration, SessionName, SourceIdentity, Tag, TagKey, TagValue, TokenCode,
+};
+
+use crate::error::{InvalidParameter, Parameter, ValidationErrors};
+
+/// At most this many `PolicyArns`.
+pub const MAX_POLICY_ARNS: usize = 10;
+/// At most this many `Tags`, and as many `TransitiveTagKeys`.
+pub const MAX_TAGS: usize = 50;
+/// At most this many `ProvidedContexts`.
+pub const MAX_PROVIDED_CONTEXTS: usize = 5;
+
+/// A value that can become the typed parameter `T`: `T` itself, or a string that is parsed.
+///
+/// Implemented for every parameter type, for `&str`, `String` and `&String`, and for
+/// [`std::time::Duration`] into [`SessionDuration`] and [`serde_json::Value`] into [`Policy`].
+pub trait IntoParam<T> {
+    /// Parses or passes through the value.
+    fn into_param(self) -> Result<T, InvalidParameter>;
+}
+
+/// Builder state: a required parameter not given yet.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Missing;
+
+/// Builder state: the role ARN was given (and is valid or not; `build` reports it).
+#[derive(Debug, Clone)]
+pub struct WithRoleArn(Result<RoleArn, InvalidParameter>);
+
+/// Builder state: a session name was given or asked to be generated.
+#[derive(Debug, Clone)]
+pub struct WithSessionName(Result<SessionName, InvalidParameter>, bool);
+
+/// Builds an [`AssumeRoleRequest`]. Start with [`AssumeRoleRequest::builder`].
+///
+/// The role ARN and the session name are required by the type system: `build` exists only once
+/// both are given. Forgetting one is a compile error:
+///
+/// ```compile_fail
+/// use sts_assume_role::AssumeRoleRequest;
+/// // No session name: `build` does not exist on this builder.
+/// let request = AssumeRoleRequest::builder()
+///     .role_arn("arn:aws:iam::123456789012:role/demo")
+///     .build();
+/// ```
+///
+/// ```compile_fail
+/// use sts_assume_role::AssumeRoleRequest;
+/// // No role ARN.
+/// let request = AssumeRoleRequest::builder().role_session_name("alice").build();
+/// ```
+///
+/// Every value is parsed when `build` runs, and `build` reports every problem at once.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct AssumeRoleBuilder<R = Missing, S = Missing> {
+    role_arn: R,
+    session_name: S,
+    opts: Options,
+}
+
+type Param<T> = Result<T, InvalidParameter>;
+
+#[derive(Debug, Clone, Default)]
+struct Options {
+    policy_arns: Vec<Param<PolicyArn>>,
+    policy: Option<Param<Policy>>,
+    duration: Option<Param<SessionDuration>>,
+    tags: Vec<(Param<TagKey>, Param<TagValue>)>,
+    transitive_tag_keys: Vec<Param<TagKey>>,
+    external_id: Option<Param<ExternalId>>,
+    serial_number: Option<Param<SerialNumber>>,
+    token_code: Option<Param<TokenCode>>,
+    source_identity: Option<Param<SourceIdentity>>,
+    provided_contexts: Vec<(Param<ProviderArn>, Param<ContextAssertion>)>,
+}
+
+impl<R, S> AssumeRoleBuilder<R, S> {
+    /// `RoleArn`: the role to assume. Required.
+    pub fn role_arn(self, role_arn: impl IntoParam<RoleArn>) -> AssumeRoleBuilder<WithRoleArn, S> {
+        AssumeRoleBuilder {
+            role_arn: WithRoleArn(role_arn.into_param()),
+            session_name: self.session_name,
+            opts: self.opts,
+        }
+    }
+
+    /// `RoleSessionName`: names the session in CloudTrail and in the assumed-role ARN. Required,
+    /// unless you call [`generated_session_name`](Self::generated_session_name).
+    pub fn role_session_name(
+        self,
+        name: impl IntoParam<SessionName>,
+    ) -> AssumeRoleBuilder<R, WithSessionName> {
+        AssumeRoleBuilder {
+            role_arn: self.role_arn,
+            session_name: WithSessionName(name.into_param(), false),
+            opts: self.opts,
+        }
+    }
+
+    /// Use a generated session name, `sts-assume-role-<unix seconds>`, instead of one of yours.
+    ///
+    /// A generated name is left out of the AWS CLI cache key, as the CLI does for its own
+    /// `botocore-session-…` names.
+    pub fn generated_session_name(self) -> AssumeRoleBuilder<R, WithSessionName> {
+        AssumeRoleBuilder {
+            role_arn: self.role_arn,
+            session_name: WithSessionName(
+                Ok(SessionName::generated(crate::clock::system_now())),
+                true,
+            ),
+            opts: self.opts,
+        }
+    }
+
+    /// Adds one `PolicyArns` entry: a managed policy that further limits the session. At most 10.
+    pub fn policy_arn(mut self, arn: impl IntoParam<PolicyArn>) -> Self {
+        self.opts.policy_arns.push(arn.into_param());
+        self
+    }
+
+    /// Adds several `PolicyArns` entries.
+    pub fn policy_arns<T: IntoParam<PolicyArn>>(
+        mut self,
+        arns: impl IntoIterator<Item = T>,
+    ) -> Self {
+        self.opts
+            .policy_arns
+            .extend(arns.into_iter().map(IntoParam::into_param));
+        self
+    }
+
+    /// `Policy`: an inline session policy, as JSON text or a [`serde_json::Value`].
+    pub fn policy(mut self, policy: impl IntoParam<Policy>) -> Self {
+        self.opts.policy = Some(policy.into_param());
+        self
+    }
+
+    /// `DurationSeconds`, from a [`std::time::Duration`] or a [`SessionDuration`].
+    pub fn duration(mut self, duration: impl IntoParam<SessionDuration>) -> Self {
+        self.opts.duration = Some(duration.into_param());
+        self
+    }
+
+    /// `DurationSeconds`, in seconds.
+    pub fn duration_seconds(mut self, seconds: u32) -> Self {
+        self.opts.duration = Some(SessionDuration::from_secs(u64::from(seconds)));
+        self
+    }
+
+    /// Adds a session tag. At most 50; keys must be unique ignoring case.
+    pub fn tag(mut self, key: impl IntoParam<TagKey>, value: impl IntoParam<TagValue>) -> Self {
+        self.opts.tags.push((key.into_param(), value.into_param()));
+        self
+    }
+
+    /// Adds a parsed session tag.
+    pub fn typed_tag(mut self, tag: Tag) -> Self {
+        self.opts
+            .tags
+            .push((Ok(tag.key().clone()), Ok(tag.value().clone())));
+        self
+    }
+
+    /// Adds several session tags.
+    pub fn tags<K: IntoParam<TagKey>, V: IntoParam<TagValue>>(
+        mut self,
+        tags: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.opts.tags.extend(
+            tags.into_iter()
+                .map(|(k, v)| (k.into_param(), v.into_param())),
+        );
+        self
+    }
+
+    /// Adds a `TransitiveTagKeys` entry: a tag key that persists through role chaining. It must
+    /// be the key of a tag of this request.
+    pub fn transitive_tag_key(mut self, key: impl IntoParam<TagKey>) -> Self {
+        self.opts.transitive_tag_keys.push(key.into_param());
+        self
+    }
+
+    /// Adds several `TransitiveTagKeys` entries.
+    pub fn transitive_tag_keys<K: IntoParam<TagKey>>(
+        mut self,
+        keys: impl IntoIterator<Item = K>,
+    ) -> Self {
+        self.opts
+            .transitive_tag_keys
+            .extend(keys.into_iter().map(IntoParam::into_param));
+        self
+    }
+
+    /// `ExternalId`: the value a third party's trust policy expects.
+    pub fn external_id(mut self, id: impl IntoParam<ExternalId>) -> Self {
+        self.opts.external_id = Some(id.into_param());
+        self
+    }
+
+    /// `SerialNumber`: the MFA device (its ARN, or a hardware device's serial).
+    pub fn serial_number(mut self, serial: impl IntoParam<SerialNumber>) -> Self {
+        self.opts.serial_number = Some(serial.into_param());
+        self
+    }
+
+    /// `TokenCode`: a one-time MFA code. Needs [`serial_number`](Self::serial_number).
+    ///
+    /// A code is good for one call only; for a provider that refreshes, give it an MFA token
+    /// source instead.
+    pub fn token_code(mut self, code: impl IntoParam<TokenCode>) -> Self {
+        self.opts.token_code = Some(code.into_param());
+        self
+    }
+
+    /// `SourceIdentity`: who is behind the session; it sticks through role chaining.
+    pub fn source_identity(mut self, identity: impl IntoParam<SourceIdentity>) -> Self {
+        self.opts.source_identity = Some(identity.into_param());
+        self
+    }
+
+    /// Adds a `ProvidedContexts` entry. At most 5.
+    pub fn provided_context(
+        mut self,
+        provider_arn: impl IntoParam<ProviderArn>,
+        context_assertion: impl IntoParam<ContextAssertion>,
+    ) -> Self {
+        self.opts
+            .provided_contexts
+            .push((provider_arn.into_param(), context_assertion.into_param()));
+        self
+    }
+}
+
+impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
+    /// Checks every parameter and every rule between them, and reports all problems at once.
+    pub fn build(self) -> Result<AssumeRoleRequest, ValidationErrors> {
+        let mut errors = Vec::new();
+        let role_arn = take(self.role_arn.0, &mut errors);
+        let session_name = take(self.session_name.0, &mut errors);
+        let o = self.opts;
+        let policy_arns = take_list(o.policy_arns, &mut errors);
+        let policy = o.policy.and_then(|r| take(r, &mut errors));
+        let duration = o.duration.and_then(|r| take(r, &mut errors));
+        let mut tags = Vec::new();
+        for (i, (k, v)) in o.tags.into_iter().enumerate() {
+            let key = take(k.map_err(|e| e.at(i + 1)), &mut errors);
+            let value = take(v.map_err(|e| e.at(i + 1)), &mut errors);
+            if let (Some(key), Some(value)) = (key, value) {
+                tags.push(Tag::from_parts(key, value));
+            }
+        }
+        let transitive_tag_keys = take_list(
+            o.transitive_tag_keys
+                .into_iter()
+                .map(|r| r.map_err(|e| relabel(e, Parameter::TransitiveTagKey(None))))
+                .collect(),
+            &mut errors,
+        );
+        let external_id = o.external_id.and_then(|r| take(r, &mut errors));
+        let serial_number_given = o.serial_number.is_some();
+        let serial_number = o.serial_number.and_then(|r| take(r, &mut errors));
+        let token_code_given = o.token_code.is_some();
+        let token_code = o.token_code.and_then(|r| take(r, &mut errors));
+        let source_identity = o.source_identity.and_then(|r| take(r, &mut errors));
+        let mut provided_contexts = Vec::new();
+        for (i, (p, c)) in o.provided_contexts.into_iter().enumerate() {
+            let p = take(p.map_err(|e| e.at(i + 1)), &mut errors);
+            let c = take(c.map_err(|e| e.at(i + 1)), &mut errors);
+            if let (Some(p), Some(c)) = (p, c) {
+                provided_contexts.push(ProvidedContext::from_parts(p, c));
+            }
+        }
+        check_rules(
+            &Given {
+                policy_arns: o_len(&policy_arns, &errors, Parameter::PolicyArn(None)),
+                tags: &tags,
+                tags_given: tags.len()
+                    + count_of(&errors, Parameter::TagKey(None), Parameter::TagValue(None)),
+                transitive_tag_keys: &transitive_tag_keys,
+                transitive_given: o_len(
+                    &transitive_tag_keys,
+                    &errors,
+                    Parameter::TransitiveTagKey(None),
+                ),
+                provided_contexts: provided_contexts.len()
+                    + count_of(
+                        &errors,
+                        Parameter::ProviderArn(None),
+                        Parameter::ContextAssertion(None),
+                    ),
+                token_code: token_code_given,
+                serial_number: serial_number_given,
+            },
+            &mut errors,
+        );
+        errors.sort_by_key(|e| param_order(e.parameter()));
+        match (role_arn, session_name, ValidationErrors::from_vec(errors)) {
+            (Some(role_arn), Some(session_name), None) => Ok(AssumeRoleRequest {
+                role_arn,
+                session_name,
+                session_name_generated: self.session_name.1,
+                policy_arns,
+                policy,
+                duration,
+                tags,
+                transitive_tag_keys,
+                external_id,
+                serial_number,
+                token_code,
+                source_identity,
+                provided_contexts,
+            }),
+            (_, _, Some(errors)) => Err(errors),
+            // A missing required value always pushed an error, so this arm is never taken.
+            _ => Err(ValidationErrors::from(InvalidParameter::new(
+                Parameter::RoleArn,
+                "is required",
+                "nothing",
+            ))),
+        }
+    }
+}
+
+fn take<T>(r: Param<T>, errors: &mut Vec<InvalidParameter>) -> Option<T> {
+    r.map_err(|e| errors.push(e)).ok()
+}
+
+/// Takes the valid entries of a list, labelling each error with its 1-based position.
+fn take_list<T>(list: Vec<Param<T>>, errors: &mut Vec<InvalidParameter>) -> Vec<T> {
+    list.into_iter()
+        .enumerate()
+        .filter_map(|(i, r)| take(r.map_err(|e| e.at(i + 1)), errors))
+        .collect()
+}
+
+/// How many entries of an indexed list were given: the valid ones plus the distinct positions
+/// that failed.
+fn o_len<T>(valid: &[T], errors: &[InvalidParameter], kind: Parameter) -> usize {
+    valid.len() + count_of(errors, kind, kind)
+}
+
+fn count_of(errors: &[InvalidParameter], a: Parameter, b: Parameter) -> usize {
+    let same =
+        |p: Parameter, k: Parameter| std::mem::discriminant(&p) == std::mem::discriminant(&k);
+    let mut positions: Vec<usize> = errors
+        .iter()
+        .filter(|e| same(e.parameter(), a) || same(e.parameter(), b))
+        .filter_map(|e| e.parameter().index())
+        .collect();
+    positions.sort_unstable();
+    positions.dedup();
+    positions.len()
+}
+
+/// What the cross-parameter rules look at.
+struct Given<'a> {
+    policy_arns: usize,
+    tags: &'a [Tag],
+    tags_given: usize,
+    transitive_tag_keys: &'a [TagKey],
+    transitive_given: usize,
+    provided_contexts: usize,
+    token_code: bool,
+    serial_number: bool,
+}
+
+/// The rules between parameters, and the list counts.
+fn check_rules(g: &Given<'_>, errors: &mut Vec<InvalidParameter>) {
+    let too_many = |parameter, max: usize, what: &str, got: usize| {
+        InvalidParameter::new(
+            parameter,
+            format!("must be at most {max} {what}"),
+            got.to_string(),
+        )
+    };
+    if g.policy_arns > MAX_POLICY_ARNS {
+        errors.push(too_many(
+            Parameter::PolicyArns,
+            MAX_POLICY_ARNS,
+            "ARNs",
+            g.policy_arns,
+        ));
+    }
+    if g.tags_given > MAX_TAGS {
+        errors.push(too_many(Parameter::Tags, MAX_TAGS, "tags", g.tags_given));
+    }
+    let mut seen = HashSet::new();
+    for (i, tag) in g.tags.iter().enumerate() {
+        if !seen.insert(tag.key().as_str().to_lowercase()) {
+            errors.push(InvalidParameter::new(
+                Parameter::TagKey(Some(i + 1)),
+                "must be unique ignoring case",
+                format!("a second {:?}", tag.key().as_str()),
+            ));
+        }
+    }
+    if g.transitive_given > MAX_TAGS {
+        errors.push(too_many(
+            Parameter::TransitiveTagKeys,
+            MAX_TAGS,
+            "keys",
+            g.transitive_given,
+        ));
+    }
+    for (i, key) in g.transitive_tag_keys.iter().enumerate() {
+        if !g.tags.iter().any(|t| t.key() == key) {
+            errors.push(InvalidParameter::new(
+                Parameter::TransitiveTagKey(Some(i + 1)),
+                "must be the key of a tag in the request",
+                format!("{:?}, which is not", key.as_str()),
+            ));
+        }
+    }
+    if g.provided_contexts > MAX_PROVIDED_CONTEXTS {
+        errors.push(too_many(
+            Parameter::ProvidedContexts,
+            MAX_PROVIDED_CONTEXTS,
+            "contexts",
+            g.provided_contexts,
+        ));
+    }
+    if g.token_code && !g.serial_number {
+        errors.push(InvalidParameter::new(
+            Parameter::TokenCode,
+            "needs SerialNumber",
+            "no SerialNumber",
+        ));
+    }
+}
+
+fn relabel(e: InvalidParameter, parameter: Parameter) -> InvalidParameter {
+    InvalidParameter::new(parameter, e.rule().to_owned(), e.found().to_owned())
+}
+
+/// A valid AssumeRole request. Build one with [`AssumeRoleRequest::builder`]; send it with
+/// [`AssumeRoleRequest::send`], or hand it to an
+/// [`AssumeRoleProvider`](crate::AssumeRoleProvider) that keeps its credentials fresh.
+///
+/// ```
+/// use sts_assume_role::AssumeRoleRequest;
+///
+/// let request = AssumeRoleRequest::builder()
+///     .role_arn("arn:aws:iam::123456789012:role/deploy")
+///     .role_session_name("ci-job-42")
+///     .duration_seconds(1800)
+///     .tag("team", "platform")
+///     .transitive_tag_key("team")
+///     .build()?;
+/// assert_eq!(request.role_arn().as_str(), "arn:aws:iam::123456789012:role/deploy");
+///
+/// // Every problem is reported at once, by parameter and rule.
+/// let errors = AssumeRoleRequest::builder()
+///     .role_arn("arn:aws:iam::123456789012:role/deploy")
+///     .role_session_name("x")
+///     .duration_seconds(60)
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(
+///     errors.to_string(),
+///     "RoleSessionName: must be 2-64 characters of [\\w+=,.@-], got 1 character; \
+///      DurationSeconds: must be 900-43200 seconds, got 60"
+/// );
+/// # Ok::<(), sts_assume_role::ValidationErrors>(())
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct AssumeRoleRequest {
+    role_arn: RoleArn,
+    session_name: SessionName,
+    session_name_generated: bool,
+    policy_arns: Vec<PolicyArn>,
+    policy: Option<Policy>,
+    duration: Option<SessionDuration>,
+    tags: Vec<Tag>,
+    transitive_tag_keys: Vec<TagKey>,
+    external_id: Option<ExternalId>,
+    serial_number: Option<SerialNumber>,
+    token_code: Option<TokenCode>,
+    source_identity: Option<SourceIdentity>,
+    provided_contexts: Vec<ProvidedContext>,
+}
+
+impl fmt::Debug for AssumeRoleRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("AssumeRoleRequest");
+        d.field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name);
+        if self.session_name_generated {
+            d.field("session_name_generated", &true);
+        }
+        if !self.policy_arns.is_empty() {
+            d.field("policy_arns", &self.policy_arns);
+        }
+        if let Some(p) = &self.policy {
+            d.field("policy", p);
+        }
+        if let Some(v) = &self.duration {
+            d.field("duration", v);
+        }
+        if !self.tags.is_empty() {
+            d.field("tags", &self.tags);
+        }
+        if !self.transitive_tag_keys.is_empty() {
+            d.field("transitive_tag_keys", &self.transitive_tag_keys);
+        }
+        if let Some(v) = &self.external_id {
+            d.field("external_id", v);
+        }
+        if let Some(v) = &self.serial_number {
+            d.field("serial_number", v);
+        }
+        if let Some(v) = &self.token_code {
+            d.field("token_code", v);
+        }
+        if let Some(v) = &self.source_identity {
+            d.field("source_identity", v);
+        }
+        if !self.provided_contexts.is_empty() {
+            d.field("provided_contexts", &self.provided_contexts);
+        }
+        d.finish()
+    }
+}
+
+impl AssumeRoleRequest {
+    /// Starts a builder. `role_arn` and `role_session_name` (or `generated_session_name`) are
+    /// required before `build`.
+    pub fn builder() -> AssumeRoleBuilder {
+        AssumeRoleBuilder {
+            role_arn: Missing,
+            session_name: Missing,
+            opts: Options::default(),
+        }
+    }
+
+    /// Parses a request from its query-protocol parameters (`RoleArn`, `Tags.member.1.Key`, …),
+    /// applying every rule [`build`](AssumeRoleBuilder::build) applies. `Action`, `Version`
+    /// and unknown names are ignored. The crate's mock STS validates requests with this.
+    pub fn from_query_params(params: &BTreeMap<String, String>) -> Result<Self, ValidationErrors> {
+        let get = |k: &str| params.get(k).map(String::as_str);
+        let list = |prefix: &str, suffix: &str| -> Vec<&str> {
+            (1..)
+                .map_while(|i| get(&format!("{prefix}.member.{i}{suffix}")))
+                .collect()
+        };
+        let mut b = AssumeRoleRequest::builder()
+            .role_arn(get("RoleArn").unwrap_or(""))
+            .role_session_name(get("RoleSessionName").unwrap_or(""));
+        if get("RoleArn").is_none() {
+            b.role_arn = WithRoleArn(Err(InvalidParameter::new(
+                Parameter::RoleArn,
+                "is required",
+                "nothing",
+            )));
+        }
+        if get("RoleSessionName").is_none() {
+            b.session_name = WithSessionName(
+                Err(InvalidParameter::new(
+                    Parameter::RoleSessionName,
+                    "is required",
+                    "nothing",
+                )),
+                false,
+            );
+        }
+        b = b.policy_arns(list("PolicyArns", ".arn"));
+        if let Some(p) = get("Policy") {
+            b = b.policy(p);
+        }
+        if let Some(d) = get("DurationSeconds") {
+            b.opts.duration = Some(
+                d.parse::<u64>()
+                    .map_err(|_| {
+                        InvalidParameter::new(
+                            Parameter::DurationSeconds,
+                            "must be 900-43200 seconds",
+                            format!("{d:?}"),
+                        )
+                    })
+                    .and_then(SessionDuration::from_secs),
+            );
+        }
+        let keys = list("Tags", ".Key");
+        for (i, key) in keys.iter().enumerate() {
+            let value = get(&format!("Tags.member.{}.Value", i + 1)).unwrap_or("");
+            b = b.tag(*key, value);
+        }
+        b = b.transitive_tag_keys(list("TransitiveTagKeys", ""));
+        if let Some(v) = get("ExternalId") {
+            b = b.external_id(v);
+        }
+        if let Some(v) = get("SerialNumber") {
+            b = b.serial_number(v);
+        }
+        if let Some(v) = get("TokenCode") {
+            b = b.token_code(v);
+        }
+        if let Some(v) = get("SourceIdentity") {
+            b = b.source_identity(v);
+        }
+        let arns = list("ProvidedContexts", ".ProviderArn");
+        for (i, arn) in arns.iter().enumerate() {
+            let assertion = get(&format!(
+                "ProvidedContexts.member.{}.ContextAssertion",
+                i + 1
+            ))
+            .unwrap_or("");
+            b = b.provided_context(*arn, assertion);
+        }
+        b.build()
+    }
+
+    /// The request as query-protocol parameters, in the order the SDK sends them. Includes the
+    /// token code: do not log the result.
+    pub(crate) fn to_query_params(&self) -> Vec<(String, String)> {
+        let mut out = vec![
+            ("RoleArn".to_owned(), self.role_arn.to_string()),
+            ("RoleSessionName".to_owned(), self.session_name.to_string()),
+        ];
+        for (i, arn) in self.policy_arns.iter().enumerate() {
+            out.push((format!("PolicyArns.member.{}.arn", i + 1), arn.to_string()));
+        }
+        if let Some(p) = &self.policy {
+            out.push(("Policy".to_owned(), p.to_string()));
+        }
+        if let Some(d) = self.duration {
+            out.push(("DurationSeconds".to_owned(), d.as_secs().to_string()));
+        }
+        for (i, t) in self.tags.iter().enumerate() {
+            out.push((format!("Tags.member.{}.Key", i + 1), t.key().to_string()));
+            out.push((
+                format!("Tags.member.{}.Value", i + 1),
+                t.value().to_string(),
+            ));
+        }
+        for (i, k) in self.transitive_tag_keys.iter().enumerate() {
+            out.push((format!("TransitiveTagKeys.member.{}", i + 1), k.to_string()));
+        }
+        if let Some(v) = &self.external_id {
+            out.push(("ExternalId".to_owned(), v.to_string()));
+        }
+        if let Some(v) = &self.serial_number {
+            out.push(("SerialNumber".to_owned(), v.to_string()));
+        }
+        if let Some(v) = &self.token_code {
+            out.push(("TokenCode".to_owned(), v.expose().to_owned()));
+        }
+        if let Some(v) = &self.source_identity {
+            out.push(("SourceIdentity".to_owned(), v.to_string()));
+        }
+        for (i, c) in self.provided_contexts.iter().enumerate() {
+            out.push((
+                format!("ProvidedContexts.member.{}.ProviderArn", i + 1),
+                c.provider_arn().to_string(),
+            ));
+            out.push((
+                format!("ProvidedContexts.member.{}.ContextAssertion", i + 1),
+                c.context_assertion().to_string(),
+            ));
+        }
+        out
+    }
+
+    /// This request with another MFA code (and no other change). The request must have a
+    /// serial number for the code to be accepted by STS.
+    #[must_use]
+    pub fn with_token_code(&self, code: TokenCode) -> Self {
+        Self {
+            token_code: Some(code),
+            ..self.clone()
+        }
+    }
+
+    /// This request without its MFA code.
+    #[must_use]
+    pub fn without_token_code(&self) -> Self {
+        Self {
+            token_code: None,
+            ..self.clone()
+        }
+    }
+
+    /// This request with another `DurationSeconds`.
+    #[must_use]
+    pub fn with_duration(&self, duration: SessionDuration) -> Self {
+        Self {
+            duration: Some(duration),
+            ..self.clone()
+        }
+    }
+
+    /// `RoleArn`.
+    pub fn role_arn(&self) -> &RoleArn {
+        &self.role_arn
+    }
+    /// `RoleSessionName`.
+    pub fn session_name(&self) -> &SessionName {
+        &self.session_name
+    }
+    /// Whether the session name was generated rather than given.
+    pub fn session_name_generated(&self) -> bool {
+        self.session_name_generated
+    }
+    /// `PolicyArns`.
+    pub fn policy_arns(&self) -> &[PolicyArn] {
+        &self.policy_arns
+    }
+    /// `Policy`.
+    pub fn policy(&self) -> Option<&Policy> {
+        self.policy.as_ref()
+    }
+    /// `DurationSeconds`, if set (STS defaults to 3600).
+    pub fn duration(&self) -> Option<SessionDuration> {
+        self.duration
+    }
+    /// `Tags`.
+    pub fn tags(&self) -> &[Tag] {
+        &self.tags
+    }
+    /// `TransitiveTagKeys`.
+    pub fn transitive_tag_keys(&self) -> &[TagKey] {
+        &self.transitive_tag_keys
+    }
+    /// `ExternalId`.
+    pub fn external_id(&self) -> Option<&ExternalId> {
+        self.external_id.as_ref()
+    }
+    /// `SerialNumber`.
+    pub fn serial_number(&self) -> Option<&SerialNumber> {
+        self.serial_number.as_ref()
+    }
+    /// `TokenCode`.
+    pub fn token_code(&self) -> Option<&TokenCode> {
+        self.token_code.as_ref()
+    }
+    /// `SourceIdentity`.
+    pub fn source_identity(&self) -> Option<&SourceIdentity> {
+        self.source_identity.as_ref()
+    }
+    /// `ProvidedContexts`.
+    pub fn provided_contexts(&self) -> &[ProvidedContext] {
+        &self.provided_contexts
+    }
+}
+
+/// Errors are reported in the order parameters appear in the STS API reference.
+fn param_order(p: Parameter) -> (u8, usize) {
+    let rank = match p {
+        Parameter::RoleArn => 0,
+        Parameter::RoleSessionName => 1,
+        Parameter::PolicyArns | Parameter::PolicyArn(_) => 2,
+        Parameter::Policy => 3,
+        Parameter::DurationSeconds => 4,
+        Parameter::Tags | Parameter::TagKey(_) | Parameter::TagValue(_) => 5,
+        Parameter::TransitiveTagKeys | Parameter::TransitiveTagKey(_) => 6,
+        Parameter::ExternalId => 7,
+        Parameter::SerialNumber => 8,
+        Parameter::TokenCode => 9,
+        Parameter::SourceIdentity => 10,
+        Parameter::ProvidedContexts
+        | Parameter::ProviderArn(_)
+        | Parameter::ContextAssertion(_) => 11,
+    };
+    (rank, p.index().unwrap_or(0))
+}

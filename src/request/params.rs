@@ -1,0 +1,518 @@
+//! One type per AssumeRole parameter. Each can only hold a value that passes the STS rules.
+
+use std::fmt;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use regex::Regex;
+
+use crate::error::{InvalidParameter, Parameter};
+
+/// Characters of the `[\w+=,.@-]` class used by session names and source identities.
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '+' | '=' | ',' | '.' | '@' | '-')
+}
+
+/// Characters STS allows in ARNs: `[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]`.
+fn is_arn_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{85}' | '\u{A0}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..='\u{10FFFF}')
+}
+
+/// Characters STS allows in an inline session policy: `[\u0009\u000A\u000D\u0020-\u00FF]`.
+fn is_policy_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FF}')
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: letters, separators and numbers of any script, plus a few marks.
+static TAG_CHARS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$").expect("the tag pattern is a valid regex")
+});
+
+fn chars_word(n: usize) -> &'static str {
+    if n == 1 { "character" } else { "characters" }
+}
+
+/// Checks a value against a length range (in characters) and a character class; on failure the
+/// error says which, without echoing the value when `secret` is set.
+fn check(
+    parameter: Parameter,
+    value: &str,
+    (min, max): (usize, usize),
+    class: &'static str,
+    allowed: impl Fn(char) -> bool,
+    secret: bool,
+) -> Result<(), InvalidParameter> {
+    let rule = if class.is_empty() {
+        format!("must be {min}-{max} characters")
+    } else {
+        format!("must be {min}-{max} characters of {class}")
+    };
+    let len = value.chars().count();
+    if len < min || len > max {
+        return Err(InvalidParameter::new(
+            parameter,
+            rule,
+            format!("{len} {}", chars_word(len)),
+        ));
+    }
+    if let Some((pos, c)) = value.chars().enumerate().find(|&(_, c)| !allowed(c)) {
+        let found = if secret {
+            format!("a character outside the class at position {}", pos + 1)
+        } else {
+            format!("{c:?} at position {}", pos + 1)
+        };
+        return Err(InvalidParameter::new(parameter, rule, found));
+    }
+    Ok(())
+}
+
+/// Declares a validated string newtype with `new`, `as_str`, `Display`, `AsRef<str>`, `FromStr`
+/// and `TryFrom<&str>`/`TryFrom<String>`.
+macro_rules! string_param {
+    ($(#[$meta:meta])* $name:ident, $param:expr, $validate:expr) => {
+        $(#[$meta])*
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses and validates the value.
+            pub fn new(value: impl Into<String>) -> Result<Self, InvalidParameter> {
+                let value = value.into();
+                let validate: fn(&str) -> Result<(), InvalidParameter> = $validate;
+                validate(&value)?;
+                Ok(Self(value))
+            }
+
+            /// The value as sent to STS.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The query-protocol parameter this type fills.
+            pub const PARAMETER: Parameter = $param;
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.0).finish()
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = InvalidParameter;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = InvalidParameter;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = InvalidParameter;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl crate::request::IntoParam<$name> for $name {
+            fn into_param(self) -> Result<$name, InvalidParameter> {
+                Ok(self)
+            }
+        }
+        impl crate::request::IntoParam<$name> for &$name {
+            fn into_param(self) -> Result<$name, InvalidParameter> {
+                Ok(self.clone())
+            }
+        }
+        impl crate::request::IntoParam<$name> for &str {
+            fn into_param(self) -> Result<$name, InvalidParameter> {
+                $name::new(self)
+            }
+        }
+        impl crate::request::IntoParam<$name> for String {
+            fn into_param(self) -> Result<$name, InvalidParameter> {
+                $name::new(self)
+            }
+        }
+        impl crate::request::IntoParam<$name> for &String {
+            fn into_param(self) -> Result<$name, InvalidParameter> {
+                $name::new(self.as_str())
+            }
+        }
+    };
+}
+
+fn validate_arn(parameter: Parameter, value: &str) -> Result<(), InvalidParameter> {
+    check(parameter, value, (20, 2048), "", is_arn_char, false)?;
+    if !value.starts_with("arn:") {
+        return Err(InvalidParameter::new(
+            parameter,
+            "must be an ARN starting with \"arn:\"",
+            format!("{:?}", value.chars().take(8).collect::<String>()),
+        ));
+    }
+    Ok(())
+}
+
+string_param!(
+    /// `RoleArn`: the ARN of the role to assume, 20-2048 characters starting with `arn:`.
+    RoleArn,
+    Parameter::RoleArn,
+    |v| validate_arn(Parameter::RoleArn, v)
+);
+
+string_param!(
+    /// `RoleSessionName`: 2-64 characters of `[\w+=,.@-]`.
+    ///
+    /// Use [`SessionName::generated`] when you have no name of your own.
+    SessionName,
+    Parameter::RoleSessionName,
+    |v| check(Parameter::RoleSessionName, v, (2, 64), r"[\w+=,.@-]", is_name_char, false)
+);
+
+impl SessionName {
+    /// A session name of the form `sts-assume-role-<unix seconds>`, like botocore's
+    /// `botocore-session-<unix seconds>`.
+    pub fn generated(now: std::time::SystemTime) -> Self {
+        let secs = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default();
+        Self(format!("sts-assume-role-{secs}"))
+    }
+}
+
+string_param!(
+    /// One of `PolicyArns.member.N.arn`: a managed policy ARN, 20-2048 characters.
+    PolicyArn,
+    Parameter::PolicyArn(None),
+    |v| validate_arn(Parameter::PolicyArn(None), v)
+);
+
+string_param!(
+    /// `Policy`: an inline session policy. It must be a JSON object of at most 2048 characters
+    /// in `[\u0009\u000A\u000D\u0020-\u00FF]`.
+    Policy,
+    Parameter::Policy,
+    |v| {
+        check(Parameter::Policy, v, (1, 2048), r"[\t\n\r\x20-\xFF]", is_policy_char, false)?;
+        match serde_json::from_str::<serde_json::Value>(v) {
+            Ok(serde_json::Value::Object(_)) => Ok(()),
+            Ok(other) => Err(InvalidParameter::new(
+                Parameter::Policy,
+                "must be a JSON object",
+                format!("a JSON {}", json_kind(&other)),
+            )),
+            Err(e) => Err(InvalidParameter::new(
+                Parameter::Policy,
+                "must be a JSON object",
+                format!("invalid JSON at line {} column {}", e.line(), e.column()),
+            )),
+        }
+    }
+);
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "boolean",
+        serde_json::Value::Number(_) => "number",
+        serde_json::Value::String(_) => "string",
+        serde_json::Value::Array(_) => "array",
+        serde_json::Value::Object(_) => "object",
+    }
+}
+
+impl Policy {
+    /// The policy parsed as JSON (it is always an object).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+impl crate::request::IntoParam<Policy> for serde_json::Value {
+    fn into_param(self) -> Result<Policy, InvalidParameter> {
+        Policy::new(self.to_string())
+    }
+}
+
+string_param!(
+    /// `Tags.member.N.Key`: 1-128 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
+    TagKey,
+    Parameter::TagKey(None),
+    |v| check(Parameter::TagKey(None), v, (1, 128), r"[\p{L}\p{Z}\p{N}_.:/=+\-@]", tag_char, false)
+);
+
+string_param!(
+    /// `Tags.member.N.Value`: 0-256 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
+    TagValue,
+    Parameter::TagValue(None),
+    |v| check(Parameter::TagValue(None), v, (0, 256), r"[\p{L}\p{Z}\p{N}_.:/=+\-@]", tag_char, false)
+);
+
+fn tag_char(c: char) -> bool {
+    let mut buf = [0u8; 4];
+    TAG_CHARS.is_match(c.encode_utf8(&mut buf))
+}
+
+string_param!(
+    /// `ExternalId`: 2-1224 characters of `[\w+=,.@:/-]`.
+    ExternalId,
+    Parameter::ExternalId,
+    |v| check(Parameter::ExternalId, v, (2, 1224), r"[\w+=,.@:/-]", |c| is_name_char(c) || matches!(c, ':' | '/'), false)
+);
+
+string_param!(
+    /// `SerialNumber`: the MFA device, an ARN or a hardware serial, 9-256 characters of
+    /// `[\w+=/:,.@-]`.
+    SerialNumber,
+    Parameter::SerialNumber,
+    |v| check(Parameter::SerialNumber, v, (9, 256), r"[\w+=/:,.@-]", |c| is_name_char(c) || matches!(c, ':' | '/'), false)
+);
+
+string_param!(
+    /// `SourceIdentity`: 2-64 characters of `[\w+=,.@-]`, not starting with the reserved `aws:`.
+    SourceIdentity,
+    Parameter::SourceIdentity,
+    |v| {
+        if v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
+            return Err(InvalidParameter::new(
+                Parameter::SourceIdentity,
+                "must not start with the reserved prefix \"aws:\"",
+                format!("{v:?}"),
+            ));
+        }
+        check(Parameter::SourceIdentity, v, (2, 64), r"[\w+=,.@-]", is_name_char, false)
+    }
+);
+
+string_param!(
+    /// `ProvidedContexts.member.N.ProviderArn`: 20-2048 characters.
+    ProviderArn,
+    Parameter::ProviderArn(None),
+    |v| check(Parameter::ProviderArn(None), v, (20, 2048), "", is_arn_char, false)
+);
+
+string_param!(
+    /// `ProvidedContexts.member.N.ContextAssertion`: 4-2048 characters.
+    ContextAssertion,
+    Parameter::ContextAssertion(None),
+    |v| check(Parameter::ContextAssertion(None), v, (4, 2048), "", is_arn_char, false)
+);
+
+/// `TokenCode`: a one-time MFA code, exactly six digits.
+///
+/// The code is a secret: `Debug` prints `TokenCode(** redacted **)`, there is no `Display`, and
+/// errors about it never echo it. Read it with [`TokenCode::expose`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct TokenCode(String);
+
+impl TokenCode {
+    /// The query-protocol parameter this type fills.
+    pub const PARAMETER: Parameter = Parameter::TokenCode;
+
+    /// Parses and validates a code. Surrounding whitespace (a typed newline) is trimmed.
+    pub fn new(value: impl Into<String>) -> Result<Self, InvalidParameter> {
+        let value = value.into();
+        let trimmed = value.trim();
+        check(
+            Parameter::TokenCode,
+            trimmed,
+            (6, 6),
+            "digits",
+            |c| c.is_ascii_digit(),
+            true,
+        )
+        .map_err(|e| e.with_rule("must be exactly 6 digits"))?;
+        Ok(Self(trimmed.to_owned()))
+    }
+
+    /// The code itself. Only pass it to STS.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for TokenCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TokenCode(** redacted **)")
+    }
+}
+
+impl crate::request::IntoParam<TokenCode> for TokenCode {
+    fn into_param(self) -> Result<TokenCode, InvalidParameter> {
+        Ok(self)
+    }
+}
+impl crate::request::IntoParam<TokenCode> for &str {
+    fn into_param(self) -> Result<TokenCode, InvalidParameter> {
+        TokenCode::new(self)
+    }
+}
+impl crate::request::IntoParam<TokenCode> for String {
+    fn into_param(self) -> Result<TokenCode, InvalidParameter> {
+        TokenCode::new(self)
+    }
+}
+
+/// `DurationSeconds`: how long the role session lasts, 900-43200 seconds (15 minutes to 12
+/// hours). STS also caps it at the role's maximum session duration, and at 3600 seconds when
+/// the caller is itself an assumed role (role chaining).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionDuration(u32);
+
+impl SessionDuration {
+    /// The query-protocol parameter this type fills.
+    pub const PARAMETER: Parameter = Parameter::DurationSeconds;
+    /// The shortest session STS grants: 15 minutes.
+    pub const MIN: SessionDuration = SessionDuration(900);
+    /// The longest session AssumeRole grants: 12 hours.
+    pub const MAX: SessionDuration = SessionDuration(43_200);
+    /// The most STS allows when the caller is an assumed role: 1 hour.
+    pub const ROLE_CHAINING_MAX: SessionDuration = SessionDuration(3600);
+
+    /// Validates a number of seconds.
+    pub fn from_secs(secs: u64) -> Result<Self, InvalidParameter> {
+        if !(900..=43_200).contains(&secs) {
+            return Err(InvalidParameter::new(
+                Parameter::DurationSeconds,
+                "must be 900-43200 seconds",
+                format!("{secs}"),
+            ));
+        }
+        Ok(Self(secs as u32))
+    }
+
+    /// Validates a duration; it must be whole seconds.
+    pub fn new(duration: Duration) -> Result<Self, InvalidParameter> {
+        if duration.subsec_nanos() != 0 {
+            return Err(InvalidParameter::new(
+                Parameter::DurationSeconds,
+                "must be whole seconds",
+                format!("{duration:?}"),
+            ));
+        }
+        Self::from_secs(duration.as_secs())
+    }
+
+    /// The number of seconds.
+    pub fn as_secs(self) -> u32 {
+        self.0
+    }
+
+    /// As a [`Duration`].
+    pub fn as_duration(self) -> Duration {
+        Duration::from_secs(u64::from(self.0))
+    }
+}
+
+impl TryFrom<Duration> for SessionDuration {
+    type Error = InvalidParameter;
+    fn try_from(d: Duration) -> Result<Self, Self::Error> {
+        Self::new(d)
+    }
+}
+
+impl crate::request::IntoParam<SessionDuration> for SessionDuration {
+    fn into_param(self) -> Result<SessionDuration, InvalidParameter> {
+        Ok(self)
+    }
+}
+impl crate::request::IntoParam<SessionDuration> for Duration {
+    fn into_param(self) -> Result<SessionDuration, InvalidParameter> {
+        SessionDuration::new(self)
+    }
+}
+
+/// A session tag: `Tags.member.N.Key` and `Tags.member.N.Value`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Tag {
+    key: TagKey,
+    value: TagValue,
+}
+
+impl Tag {
+    /// Parses a key and a value.
+    pub fn new(
+        key: impl crate::request::IntoParam<TagKey>,
+        value: impl crate::request::IntoParam<TagValue>,
+    ) -> Result<Self, InvalidParameter> {
+        Ok(Self {
+            key: key.into_param()?,
+            value: value.into_param()?,
+        })
+    }
+
+    pub(crate) fn from_parts(key: TagKey, value: TagValue) -> Self {
+        Self { key, value }
+    }
+
+    /// The tag's key.
+    pub fn key(&self) -> &TagKey {
+        &self.key
+    }
+
+    /// The tag's value.
+    pub fn value(&self) -> &TagValue {
+        &self.value
+    }
+}
+
+/// A provided context: `ProvidedContexts.member.N.ProviderArn` and `.ContextAssertion`, a
+/// context assertion signed by a trusted context provider (for example IAM Identity Center's
+/// trusted identity propagation).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProvidedContext {
+    provider_arn: ProviderArn,
+    context_assertion: ContextAssertion,
+}
+
+impl ProvidedContext {
+    /// Parses a provider ARN and its context assertion.
+    pub fn new(
+        provider_arn: impl crate::request::IntoParam<ProviderArn>,
+        context_assertion: impl crate::request::IntoParam<ContextAssertion>,
+    ) -> Result<Self, InvalidParameter> {
+        Ok(Self {
+            provider_arn: provider_arn.into_param()?,
+            context_assertion: context_assertion.into_param()?,
+        })
+    }
+
+    pub(crate) fn from_parts(
+        provider_arn: ProviderArn,
+        context_assertion: ContextAssertion,
+    ) -> Self {
+        Self {
+            provider_arn,
+            context_assertion,
+        }
+    }
+
+    /// The context provider's ARN.
+    pub fn provider_arn(&self) -> &ProviderArn {
+        &self.provider_arn
+    }
+
+    /// The signed context assertion.
+    pub fn context_assertion(&self) -> &ContextAssertion {
+        &self.context_assertion
+    }
+}

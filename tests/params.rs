@@ -1,0 +1,550 @@
+//! Table-driven checks of every AssumeRole parameter's local validation: valid values, each
+//! boundary exactly, and invalid values. None of these makes a network call.
+
+use std::time::Duration;
+
+use sts_assume_role::request::*;
+use sts_assume_role::{AssumeRoleRequest, Parameter};
+
+const ARN_PREFIX: &str = "arn:aws:iam::123456789012:role/";
+
+fn arn_of_len(n: usize) -> String {
+    let mut s = ARN_PREFIX.to_owned();
+    while s.len() < n {
+        s.push('r');
+    }
+    s.truncate(n);
+    s
+}
+
+/// Runs a table: (value, expected valid?).
+fn table<T, E: std::fmt::Display>(
+    name: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+    rows: &[(&str, bool)],
+) {
+    for (value, valid) in rows {
+        let got = parse(value);
+        assert_eq!(
+            got.is_ok(),
+            *valid,
+            "{name}: {:?} (len {}) should be {}{}",
+            value.chars().take(40).collect::<String>(),
+            value.chars().count(),
+            if *valid { "valid" } else { "invalid" },
+            got.err()
+                .map(|e| format!(", got error: {e}"))
+                .unwrap_or_default()
+        );
+    }
+}
+
+#[test]
+fn role_arn_is_20_to_2048_characters_starting_with_arn() {
+    let (a19, a20, a2048, a2049) = (
+        arn_of_len(19),
+        arn_of_len(20),
+        arn_of_len(2048),
+        arn_of_len(2049),
+    );
+    table(
+        "RoleArn",
+        |v| RoleArn::new(v),
+        &[
+            ("arn:aws:iam::123456789012:role/demo", true),
+            (&a19, false),
+            (&a20, true),
+            (&a2048, true),
+            (&a2049, false),
+            ("", false),
+            ("not-an-arn-but-long-enough", false),
+            ("arn:aws:iam::123456789012:role/bad\u{0}char", false),
+        ],
+    );
+    let err = RoleArn::new("arn:short").unwrap_err();
+    assert_eq!(err.parameter(), Parameter::RoleArn);
+    assert_eq!(
+        err.to_string(),
+        "RoleArn: must be 20-2048 characters, got 9 characters"
+    );
+}
+
+#[test]
+fn session_name_is_2_to_64_word_characters() {
+    let s64 = "a".repeat(64);
+    let s65 = "a".repeat(65);
+    table(
+        "RoleSessionName",
+        |v| SessionName::new(v),
+        &[
+            ("ab", true),
+            ("a", false),
+            ("", false),
+            (&s64, true),
+            (&s65, false),
+            ("alice+bob=x,y.z@corp-1_2", true),
+            ("has space", false),
+            ("slash/no", false),
+            ("colon:no", false),
+            ("ünï", false),
+        ],
+    );
+    assert_eq!(
+        SessionName::new("a").unwrap_err().to_string(),
+        r"RoleSessionName: must be 2-64 characters of [\w+=,.@-], got 1 character"
+    );
+    assert_eq!(
+        SessionName::new("ab!").unwrap_err().to_string(),
+        r"RoleSessionName: must be 2-64 characters of [\w+=,.@-], got '!' at position 3"
+    );
+}
+
+#[test]
+fn generated_session_name_is_valid() {
+    let name = SessionName::generated(std::time::UNIX_EPOCH + Duration::from_secs(1_795_834_141));
+    assert_eq!(name.as_str(), "sts-assume-role-1795834141");
+    SessionName::new(name.as_str()).unwrap();
+}
+
+#[test]
+fn policy_arn_is_20_to_2048_characters() {
+    let (a19, a20, a2048, a2049) = (
+        arn_of_len(19),
+        arn_of_len(20),
+        arn_of_len(2048),
+        arn_of_len(2049),
+    );
+    table(
+        "PolicyArn",
+        |v| PolicyArn::new(v),
+        &[
+            ("arn:aws:iam::aws:policy/ReadOnlyAccess", true),
+            (&a19, false),
+            (&a20, true),
+            (&a2048, true),
+            (&a2049, false),
+        ],
+    );
+}
+
+#[test]
+fn policy_is_a_json_object_of_at_most_2048_allowed_characters() {
+    let pad = |n: usize| format!("{{\"a\":\"{}\"}}", "x".repeat(n - 8));
+    let (p2048, p2049) = (pad(2048), pad(2049));
+    assert_eq!(p2048.len(), 2048);
+    table(
+        "Policy",
+        |v| Policy::new(v),
+        &[
+            (r#"{"Version":"2012-10-17","Statement":[]}"#, true),
+            ("{}", true),
+            (&p2048, true),
+            (&p2049, false),
+            ("", false),
+            ("[]", false),
+            ("\"text\"", false),
+            ("{not json", false),
+            ("{\"a\":\"\u{100}\"}", false),
+            ("{\"a\":\"caf\u{e9}\"}", true),
+            ("{\"a\":\t\"tab\"}", true),
+        ],
+    );
+    assert_eq!(
+        Policy::new("[]").unwrap_err().to_string(),
+        "Policy: must be a JSON object, got a JSON array"
+    );
+    assert_eq!(
+        Policy::new("{oops").unwrap_err().to_string(),
+        "Policy: must be a JSON object, got invalid JSON at line 1 column 2"
+    );
+}
+
+#[test]
+fn duration_is_900_to_43200_whole_seconds() {
+    for (secs, valid) in [
+        (899, false),
+        (900, true),
+        (3600, true),
+        (43_200, true),
+        (43_201, false),
+        (0, false),
+    ] {
+        assert_eq!(SessionDuration::from_secs(secs).is_ok(), valid, "{secs}");
+    }
+    assert!(SessionDuration::new(Duration::from_millis(900_500)).is_err());
+    assert_eq!(
+        SessionDuration::new(Duration::from_secs(900)).unwrap(),
+        SessionDuration::MIN
+    );
+    assert_eq!(
+        SessionDuration::from_secs(60).unwrap_err().to_string(),
+        "DurationSeconds: must be 900-43200 seconds, got 60"
+    );
+}
+
+#[test]
+fn tag_key_is_1_to_128_letters_separators_numbers_and_marks() {
+    let k128 = "k".repeat(128);
+    let k129 = "k".repeat(129);
+    table(
+        "TagKey",
+        |v| TagKey::new(v),
+        &[
+            ("a", true),
+            ("", false),
+            (&k128, true),
+            (&k129, false),
+            ("Project_Name.v2:env/x=y+z-w@q", true),
+            ("with space", true),
+            ("日本語キー", true),
+            ("Ünïcödé", true),
+            ("٣٤", true),
+            ("no!bang", false),
+            ("no#hash", false),
+            ("no\ttab", false),
+        ],
+    );
+}
+
+#[test]
+fn tag_value_is_0_to_256_characters() {
+    let v256 = "v".repeat(256);
+    let v257 = "v".repeat(257);
+    table(
+        "TagValue",
+        |v| TagValue::new(v),
+        &[
+            ("", true),
+            ("x", true),
+            (&v256, true),
+            (&v257, false),
+            ("no*star", false),
+            ("\u{3000}ideographic space", true),
+        ],
+    );
+}
+
+#[test]
+fn external_id_is_2_to_1224_characters_with_colon_and_slash() {
+    let e1224 = "e".repeat(1224);
+    let e1225 = "e".repeat(1225);
+    table(
+        "ExternalId",
+        |v| ExternalId::new(v),
+        &[
+            ("ab", true),
+            ("a", false),
+            (&e1224, true),
+            (&e1225, false),
+            ("urn:example/partner-123", true),
+            ("no space", false),
+        ],
+    );
+}
+
+#[test]
+fn serial_number_is_9_to_256_characters() {
+    let s256 = "s".repeat(256);
+    let s257 = "s".repeat(257);
+    table(
+        "SerialNumber",
+        |v| SerialNumber::new(v),
+        &[
+            ("GAHT12345", true),
+            ("GAHT1234", false),
+            ("arn:aws:iam::123456789012:mfa/alice", true),
+            (&s256, true),
+            (&s257, false),
+            ("arn:aws:iam::123456789012:mfa/al ice", false),
+        ],
+    );
+}
+
+#[test]
+fn token_code_is_exactly_6_digits_and_never_echoed() {
+    table(
+        "TokenCode",
+        |v| TokenCode::new(v),
+        &[
+            ("123456", true),
+            ("000000", true),
+            (" 123456\n", true),
+            ("12345", false),
+            ("1234567", false),
+            ("12a456", false),
+            ("", false),
+            ("１２３４５６", false),
+        ],
+    );
+    for bad in ["98765", "9876543", "98x765"] {
+        let err = TokenCode::new(bad).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(bad), "error echoes the code: {text}");
+        assert!(
+            !text.contains("98"),
+            "error echoes part of the code: {text}"
+        );
+        assert_eq!(err.parameter(), Parameter::TokenCode);
+    }
+    let code = TokenCode::new("424242").unwrap();
+    assert_eq!(format!("{code:?}"), "TokenCode(** redacted **)");
+    assert_eq!(code.expose(), "424242");
+}
+
+#[test]
+fn source_identity_is_2_to_64_characters_and_aws_prefix_is_reserved() {
+    let s64 = "s".repeat(64);
+    let s65 = "s".repeat(65);
+    table(
+        "SourceIdentity",
+        |v| SourceIdentity::new(v),
+        &[
+            ("al", true),
+            ("a", false),
+            (&s64, true),
+            (&s65, false),
+            ("alice@example.com", true),
+            ("aws:alice", false),
+            ("AWS:alice", false),
+            ("awsalice", true),
+        ],
+    );
+    assert_eq!(
+        SourceIdentity::new("aws:x").unwrap_err().rule(),
+        "must not start with the reserved prefix \"aws:\""
+    );
+}
+
+#[test]
+fn provided_context_bounds() {
+    let (p19, p20, p2048, p2049) = (
+        arn_of_len(19),
+        arn_of_len(20),
+        arn_of_len(2048),
+        arn_of_len(2049),
+    );
+    table(
+        "ProviderArn",
+        |v| ProviderArn::new(v),
+        &[(&p19, false), (&p20, true), (&p2048, true), (&p2049, false)],
+    );
+    let c2048 = "c".repeat(2048);
+    let c2049 = "c".repeat(2049);
+    table(
+        "ContextAssertion",
+        |v| ContextAssertion::new(v),
+        &[
+            ("abc", false),
+            ("abcd", true),
+            (&c2048, true),
+            (&c2049, false),
+        ],
+    );
+}
+
+fn base() -> sts_assume_role::request::AssumeRoleBuilder<WithRoleArn, WithSessionName> {
+    AssumeRoleRequest::builder()
+        .role_arn("arn:aws:iam::123456789012:role/demo")
+        .role_session_name("test")
+}
+
+#[test]
+fn at_most_10_policy_arns() {
+    let arns = |n| {
+        (0..n)
+            .map(|i| format!("arn:aws:iam::aws:policy/P{i}"))
+            .collect::<Vec<_>>()
+    };
+    assert!(base().policy_arns(arns(10)).build().is_ok());
+    let err = base().policy_arns(arns(11)).build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "PolicyArns: must be at most 10 ARNs, got 11"
+    );
+}
+
+#[test]
+fn at_most_50_tags_with_case_insensitively_unique_keys() {
+    let tags = |n| {
+        (0..n)
+            .map(|i| (format!("k{i}"), "v".to_owned()))
+            .collect::<Vec<_>>()
+    };
+    assert!(base().tags(tags(50)).build().is_ok());
+    assert!(
+        base()
+            .tags(tags(51))
+            .build()
+            .unwrap_err()
+            .contains(Parameter::Tags)
+    );
+    let err = base()
+        .tag("Team", "a")
+        .tag("team", "b")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Tags.member.2.Key: must be unique ignoring case, got a second \"team\""
+    );
+}
+
+#[test]
+fn transitive_tag_keys_must_be_tag_keys_and_at_most_50() {
+    assert!(
+        base()
+            .tag("team", "x")
+            .transitive_tag_key("team")
+            .build()
+            .is_ok()
+    );
+    let err = base()
+        .tag("team", "x")
+        .transitive_tag_key("project")
+        .build()
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "TransitiveTagKeys.member.1: must be the key of a tag in the request, got \"project\", which is not"
+    );
+    let keys: Vec<String> = (0..51).map(|i| format!("k{i}")).collect();
+    let err = base()
+        .tags(keys.iter().map(|k| (k.as_str(), "v")))
+        .transitive_tag_keys(keys.iter().map(String::as_str))
+        .build()
+        .unwrap_err();
+    assert!(err.contains(Parameter::TransitiveTagKeys));
+    assert!(err.contains(Parameter::Tags));
+}
+
+#[test]
+fn at_most_5_provided_contexts() {
+    let arn = "arn:aws:iam::aws:contextProvider/IdentityCenter";
+    let mut ok = base();
+    for _ in 0..5 {
+        ok = ok.provided_context(arn, "assertion");
+    }
+    assert!(ok.clone().build().is_ok());
+    let err = ok.provided_context(arn, "assertion").build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "ProvidedContexts: must be at most 5 contexts, got 6"
+    );
+}
+
+#[test]
+fn token_code_needs_a_serial_number() {
+    let err = base().token_code("123456").build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "TokenCode: needs SerialNumber, got no SerialNumber"
+    );
+    assert!(
+        base()
+            .serial_number("arn:aws:iam::123456789012:mfa/alice")
+            .token_code("123456")
+            .build()
+            .is_ok()
+    );
+}
+
+#[test]
+fn build_reports_every_problem_at_once_in_parameter_order() {
+    let err = AssumeRoleRequest::builder()
+        .role_arn("short")
+        .role_session_name("x")
+        .duration_seconds(10)
+        .tag("ok", "fine")
+        .tag("bad!", "fine")
+        .external_id("e")
+        .token_code("12")
+        .source_identity("aws:me")
+        .build()
+        .unwrap_err();
+    let params: Vec<String> = err.iter().map(|e| e.parameter().to_string()).collect();
+    assert_eq!(
+        params,
+        [
+            "RoleArn",
+            "RoleSessionName",
+            "DurationSeconds",
+            "Tags.member.2.Key",
+            "ExternalId",
+            "TokenCode",
+            "TokenCode",
+            "SourceIdentity"
+        ]
+    );
+    assert_eq!(err.len(), 8);
+}
+
+#[test]
+fn typed_values_and_strings_are_both_accepted() {
+    let arn = RoleArn::new("arn:aws:iam::123456789012:role/demo").unwrap();
+    let request = AssumeRoleRequest::builder()
+        .role_arn(&arn)
+        .role_session_name(String::from("typed"))
+        .duration(SessionDuration::MIN)
+        .policy(serde_json::json!({"Version": "2012-10-17", "Statement": []}))
+        .typed_tag(Tag::new("k", "v").unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(request.role_arn(), &arn);
+    assert_eq!(request.duration(), Some(SessionDuration::MIN));
+    assert!(!request.session_name_generated());
+    let generated = AssumeRoleRequest::builder()
+        .role_arn(arn)
+        .generated_session_name()
+        .build()
+        .unwrap();
+    assert!(generated.session_name_generated());
+    assert!(
+        generated
+            .session_name()
+            .as_str()
+            .starts_with("sts-assume-role-")
+    );
+}
+
+#[test]
+fn request_debug_redacts_the_token_code() {
+    let request = base()
+        .serial_number("arn:aws:iam::123456789012:mfa/alice")
+        .token_code("987654")
+        .build()
+        .unwrap();
+    let debug = format!("{request:?}");
+    assert!(!debug.contains("987654"), "{debug}");
+    assert!(debug.contains("redacted"));
+}
+
+#[test]
+fn from_query_params_applies_the_same_rules() {
+    let params = [
+        ("Action", "AssumeRole"),
+        ("RoleArn", "arn:aws:iam::123456789012:role/demo"),
+        ("RoleSessionName", "s"),
+        ("Tags.member.1.Key", "a"),
+        ("Tags.member.1.Value", "b"),
+        ("TransitiveTagKeys.member.1", "zzz"),
+        ("DurationSeconds", "abc"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let err = AssumeRoleRequest::from_query_params(&params).unwrap_err();
+    let params: Vec<String> = err.iter().map(|e| e.parameter().to_string()).collect();
+    assert_eq!(
+        params,
+        [
+            "RoleSessionName",
+            "DurationSeconds",
+            "TransitiveTagKeys.member.1"
+        ]
+    );
+    let missing = AssumeRoleRequest::from_query_params(&Default::default()).unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "RoleArn: is required, got nothing; RoleSessionName: is required, got nothing"
+    );
+}
