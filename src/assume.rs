@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sts::operation::RequestId;
 use aws_sdk_sts::types::{PolicyDescriptorType, ProvidedContext, Tag};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 
@@ -93,6 +94,7 @@ impl AssumedRole {
     ) -> Result<Self, Error> {
         let user = out
             .assumed_role_user
+            .filter(|u| !u.arn.is_empty() && !u.assumed_role_id.is_empty())
             .ok_or(Error::IncompleteResponse("AssumedRoleUser"))?;
         let creds = out
             .credentials
@@ -121,8 +123,21 @@ pub(crate) fn sdk_credentials(
     creds: aws_sdk_sts::types::Credentials,
     account_id: Option<&str>,
 ) -> Result<Credentials, Error> {
+    // The SDK fills missing required fields with defaults (a truncated body parses), so an
+    // answer without real values is caught here.
+    if creds.access_key_id.is_empty() {
+        return Err(Error::IncompleteResponse("Credentials.AccessKeyId"));
+    }
+    if creds.secret_access_key.is_empty() {
+        return Err(Error::IncompleteResponse("Credentials.SecretAccessKey"));
+    }
+    if creds.session_token.is_empty() {
+        return Err(Error::IncompleteResponse("Credentials.SessionToken"));
+    }
     let expiry = SystemTime::try_from(creds.expiration)
-        .map_err(|_| Error::IncompleteResponse("a valid Credentials.Expiration"))?;
+        .ok()
+        .filter(|t| *t > SystemTime::UNIX_EPOCH)
+        .ok_or(Error::IncompleteResponse("Credentials.Expiration"))?;
     let mut builder = Credentials::builder()
         .access_key_id(creds.access_key_id)
         .secret_access_key(creds.secret_access_key)
@@ -216,7 +231,7 @@ impl AssumeRoleRequest {
 /// Maps any STS operation's `SdkError` into the crate's [`Error`].
 pub(crate) fn from_sdk_error<E, R>(err: SdkError<E, R>) -> Error
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    E: ProvideErrorMetadata + RequestId + std::error::Error + Send + Sync + 'static,
     R: HttpStatus + fmt::Debug + Send + Sync + 'static,
 {
     match err {
@@ -224,7 +239,7 @@ where
             let status = ctx.raw().status_code();
             let code = ctx.err().code().map(str::to_owned);
             let message = ctx.err().message().map(str::to_owned);
-            let request_id = ctx.err().meta().extra("aws_request_id").map(str::to_owned);
+            let request_id = ctx.err().request_id().map(str::to_owned);
             let source: Box<dyn std::error::Error + Send + Sync> =
                 Box::new(SdkError::ServiceError(ctx));
             match code {

@@ -395,7 +395,8 @@ pub enum Error {
     #[error("could not read STS's response")]
     Response(#[source] BoxError),
 
-    /// STS answered without the credentials or fields every AssumeRole answer carries.
+    /// STS's answer lacked the credentials or fields every answer carries (for example a body
+    /// cut short). Retryable.
     #[error("STS response is missing {0}")]
     IncompleteResponse(&'static str),
 
@@ -410,10 +411,11 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Sts { code, status, .. } => code.is_retryable() || *status >= 500,
-            Error::Dispatch(_) | Error::Timeout(_) | Error::Response(_) => true,
-            Error::InvalidRequest(_) | Error::IncompleteResponse(_) | Error::Construction(_) => {
-                false
-            }
+            Error::Dispatch(_)
+            | Error::Timeout(_)
+            | Error::Response(_)
+            | Error::IncompleteResponse(_) => true,
+            Error::InvalidRequest(_) | Error::Construction(_) => false,
         }
     }
 

@@ -619,57 +619,6 @@ impl AssumeRoleRequest {
         b.build()
     }
 
-    /// The request as query-protocol parameters, in the order the SDK sends them. Includes the
-    /// token code: do not log the result.
-    pub(crate) fn to_query_params(&self) -> Vec<(String, String)> {
-        let mut out = vec![
-            ("RoleArn".to_owned(), self.role_arn.to_string()),
-            ("RoleSessionName".to_owned(), self.session_name.to_string()),
-        ];
-        for (i, arn) in self.policy_arns.iter().enumerate() {
-            out.push((format!("PolicyArns.member.{}.arn", i + 1), arn.to_string()));
-        }
-        if let Some(p) = &self.policy {
-            out.push(("Policy".to_owned(), p.to_string()));
-        }
-        if let Some(d) = self.duration {
-            out.push(("DurationSeconds".to_owned(), d.as_secs().to_string()));
-        }
-        for (i, t) in self.tags.iter().enumerate() {
-            out.push((format!("Tags.member.{}.Key", i + 1), t.key().to_string()));
-            out.push((
-                format!("Tags.member.{}.Value", i + 1),
-                t.value().to_string(),
-            ));
-        }
-        for (i, k) in self.transitive_tag_keys.iter().enumerate() {
-            out.push((format!("TransitiveTagKeys.member.{}", i + 1), k.to_string()));
-        }
-        if let Some(v) = &self.external_id {
-            out.push(("ExternalId".to_owned(), v.to_string()));
-        }
-        if let Some(v) = &self.serial_number {
-            out.push(("SerialNumber".to_owned(), v.to_string()));
-        }
-        if let Some(v) = &self.token_code {
-            out.push(("TokenCode".to_owned(), v.expose().to_owned()));
-        }
-        if let Some(v) = &self.source_identity {
-            out.push(("SourceIdentity".to_owned(), v.to_string()));
-        }
-        for (i, c) in self.provided_contexts.iter().enumerate() {
-            out.push((
-                format!("ProvidedContexts.member.{}.ProviderArn", i + 1),
-                c.provider_arn().to_string(),
-            ));
-            out.push((
-                format!("ProvidedContexts.member.{}.ContextAssertion", i + 1),
-                c.context_assertion().to_string(),
-            ));
-        }
-        out
-    }
-
     /// This request with another MFA code (and no other change). The request must have a
     /// serial number for the code to be accepted by STS.
     #[must_use]

@@ -1,0 +1,259 @@
+//! The three STS actions, answered from the mock's state.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+use super::faults::StsError;
+use super::records::IssuedKind;
+use super::state::{Config, State};
+use super::xml::{self, Xml};
+
+/// One hour: the cap on role chaining, and the default AssumeRole duration.
+const ONE_HOUR: u64 = 3600;
+/// The default GetSessionToken duration (12 hours).
+const SESSION_DEFAULT: u64 = 43_200;
+/// The GetSessionToken range (15 minutes to 36 hours).
+const SESSION_RANGE: std::ops::RangeInclusive<u64> = 900..=129_600;
+/// The plaintext budget of inline and managed session policies, in characters.
+const POLICY_BUDGET: usize = 2048;
+
+type Params = BTreeMap<String, String>;
+
+/// Who signed the request.
+#[derive(Debug, Clone)]
+pub(super) struct Caller {
+    pub(super) arn: String,
+    pub(super) user_id: String,
+    pub(super) account: String,
+    pub(super) kind: CallerKind,
+}
+
+/// Which credentials signed the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CallerKind {
+    /// The long-term IAM user keys ([`MockSts::source_credentials`](super::MockSts::source_credentials)).
+    User,
+    /// Role credentials the mock issued.
+    Role,
+    /// Session credentials the mock issued, with the time MFA was accepted, if it was.
+    Session { mfa_at: Option<SystemTime> },
+}
+
+/// The account of a role ARN, or the mock's own.
+fn role_account<'a>(config: &'a Config, role_arn: &'a str) -> &'a str {
+    match role_arn.split(':').nth(4) {
+        Some(account) if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) => {
+            account
+        }
+        _ => &config.account_id,
+    }
+}
+
+/// `arn:aws:sts::ACCOUNT:assumed-role/NAME/SESSION`, NAME being the role ARN's last segment.
+pub(super) fn assumed_role_arn(config: &Config, role_arn: &str, session: &str) -> String {
+    let name = role_arn.rsplit('/').next().unwrap_or(role_arn);
+    let account = role_account(config, role_arn);
+    format!("arn:aws:sts::{account}:assumed-role/{name}/{session}")
+}
+
+/// Checks the request with the crate's own AssumeRole rules.
+fn validate_assume_role(params: &Params) -> Result<(), String> {
+    crate::AssumeRoleRequest::from_query_params(params)
+        .map(drop)
+        .map_err(|errors| errors.to_string())
+}
+
+/// Checks `SerialNumber` + `TokenCode` when both are sent. `Ok(true)`: a good code was sent.
+fn check_mfa(state: &mut State, params: &Params, now: SystemTime) -> Result<bool, StsError> {
+    match (params.get("SerialNumber"), params.get("TokenCode")) {
+        (Some(serial), Some(code)) if state.mfa.verify(serial, code, now) => Ok(true),
+        (Some(_), Some(_)) => Err(StsError::mfa_failed()),
+        _ => Ok(false),
+    }
+}
+
+/// `PackedPolicySize`: the percentage of the session policy budget used, when any was sent.
+fn packed_policy_size(params: &Params) -> Option<usize> {
+    let sizes: Vec<usize> = params
+        .iter()
+        .filter(|(name, _)| {
+            *name == "Policy" || (name.starts_with("PolicyArns.member.") && name.ends_with(".arn"))
+        })
+        .map(|(_, value)| value.chars().count())
+        .collect();
+    if sizes.is_empty() {
+        return None;
+    }
+    let total: usize = sizes.iter().sum();
+    Some((total * 100).div_ceil(POLICY_BUDGET).max(1))
+}
+
+/// `SessionTokenSize`: the session token's length in bytes.
+fn session_token_size(token: &str) -> Xml {
+    Xml::text("SessionTokenSize", token.len().to_string())
+}
+
+pub(super) fn assume_role(
+    config: &Config,
+    state: &mut State,
+    caller: &Caller,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Vec<Xml>, StsError> {
+    validate_assume_role(params).map_err(StsError::validation)?;
+    let role_arn = params.get("RoleArn").map_or("", String::as_str);
+    let session = params.get("RoleSessionName").map_or("", String::as_str);
+    let duration = params
+        .get("DurationSeconds")
+        .and_then(|d| d.parse::<u64>().ok())
+        .unwrap_or(ONE_HOUR);
+    let policy = state.roles.get(role_arn).copied().unwrap_or_default();
+
+    if caller.kind == CallerKind::Role && duration > ONE_HOUR {
+        return Err(StsError::validation(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining",
+        ));
+    }
+    if policy
+        .max_session_duration
+        .is_some_and(|max| duration > max.as_secs())
+    {
+        return Err(StsError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+
+    let mfa_age = if check_mfa(state, params, now)? {
+        Some(Duration::ZERO)
+    } else if let CallerKind::Session { mfa_at: Some(at) } = caller.kind {
+        Some(now.duration_since(at).unwrap_or_default())
+    } else {
+        None
+    };
+    let denied = || StsError::not_authorized(&caller.arn, "AssumeRole", role_arn);
+    if policy.require_mfa && mfa_age.is_none() {
+        return Err(denied());
+    }
+    if let (Some(max), Some(age)) = (policy.max_mfa_age, mfa_age)
+        && age >= max
+    {
+        return Err(denied());
+    }
+
+    let role_id = state.role_id(role_arn);
+    let kind = IssuedKind::AssumedRole {
+        role_arn: role_arn.to_owned(),
+        session_name: session.to_owned(),
+    };
+    let lifetime = config
+        .credential_lifetime
+        .unwrap_or(Duration::from_secs(duration));
+    let issued = state.issue(kind, now, lifetime);
+
+    let mut result = Vec::new();
+    if let Some(source_identity) = params.get("SourceIdentity") {
+        result.push(Xml::text("SourceIdentity", source_identity.as_str()));
+    }
+    result.push(Xml::Node(
+        "AssumedRoleUser",
+        vec![
+            Xml::text("Arn", assumed_role_arn(config, role_arn, session)),
+            Xml::text("AssumedRoleId", format!("{role_id}:{session}")),
+        ],
+    ));
+    result.push(xml::credentials(
+        &issued.access_key_id,
+        &issued.secret_access_key,
+        &issued.session_token,
+        issued.expiration,
+    ));
+    if let Some(size) = packed_policy_size(params) {
+        result.push(Xml::text("PackedPolicySize", size.to_string()));
+    }
+    result.push(session_token_size(&issued.session_token));
+    Ok(result)
+}
+
+pub(super) fn get_session_token(
+    config: &Config,
+    state: &mut State,
+    caller: &Caller,
+    params: &Params,
+    now: SystemTime,
+) -> Result<Vec<Xml>, StsError> {
+    if caller.kind != CallerKind::User {
+        return Err(StsError::access_denied(
+            "Cannot call GetSessionToken with session credentials",
+        ));
+    }
+    let duration = match params.get("DurationSeconds") {
+        None => SESSION_DEFAULT,
+        Some(raw) => match raw.parse::<u64>() {
+            Ok(secs) if SESSION_RANGE.contains(&secs) => secs,
+            _ => {
+                return Err(StsError::validation(format!(
+                    "1 validation error detected: Value '{raw}' at 'durationSeconds' failed to \
+                     satisfy constraint: Member must have value between {} and {}",
+                    SESSION_RANGE.start(),
+                    SESSION_RANGE.end()
+                )));
+            }
+        },
+    };
+    if params.contains_key("TokenCode") && !params.contains_key("SerialNumber") {
+        return Err(StsError::validation(
+            "SerialNumber is required when TokenCode is given",
+        ));
+    }
+    let mfa_at = check_mfa(state, params, now)?.then_some(now);
+    let lifetime = config
+        .credential_lifetime
+        .unwrap_or(Duration::from_secs(duration));
+    let issued = state.issue(IssuedKind::Session { mfa_at }, now, lifetime);
+    Ok(vec![
+        xml::credentials(
+            &issued.access_key_id,
+            &issued.secret_access_key,
+            &issued.session_token,
+            issued.expiration,
+        ),
+        session_token_size(&issued.session_token),
+    ])
+}
+
+pub(super) fn get_caller_identity(caller: &Caller) -> Vec<Xml> {
+    vec![
+        Xml::text("Arn", caller.arn.as_str()),
+        Xml::text("UserId", caller.user_id.as_str()),
+        Xml::text("Account", caller.account.as_str()),
+    ]
+}
+
+/// The caller behind issued credentials of `kind`.
+pub(super) fn issued_caller(config: &Config, state: &mut State, kind: &IssuedKind) -> Caller {
+    match kind {
+        IssuedKind::AssumedRole {
+            role_arn,
+            session_name,
+        } => Caller {
+            arn: assumed_role_arn(config, role_arn, session_name),
+            user_id: format!("{}:{session_name}", state.role_id(role_arn)),
+            account: role_account(config, role_arn).to_owned(),
+            kind: CallerKind::Role,
+        },
+        IssuedKind::Session { mfa_at } => Caller {
+            kind: CallerKind::Session { mfa_at: *mfa_at },
+            ..user_caller(config)
+        },
+    }
+}
+
+/// The IAM user owning the source credentials.
+pub(super) fn user_caller(config: &Config) -> Caller {
+    Caller {
+        arn: config.user_arn(),
+        user_id: config.user_id.clone(),
+        account: config.account_id.clone(),
+        kind: CallerKind::User,
+    }
+}
