@@ -6,6 +6,7 @@
 mod assume;
 mod clock;
 mod error;
+mod provider;
 pub mod request;
 
 #[cfg(feature = "test-util")]
@@ -14,4 +15,5 @@ pub mod test_util;
 
 pub use assume::{AssumedRole, AssumedRoleUser};
 pub use error::{Error, InvalidParameter, Parameter, StsErrorCode, ValidationErrors};
+pub use provider::{AssumeRoleProvider, NoSts, ProviderBuilder, RefreshPolicy, SharedError, Status, WithSts};
 pub use request::AssumeRoleRequest;

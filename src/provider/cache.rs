@@ -1,0 +1,346 @@
+//! The provider's cache: lock-free reads of valid credentials, one refresh in flight at a time,
+//! and memory of failures.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use arc_swap::ArcSwapOption;
+use aws_credential_types::Credentials;
+use aws_smithy_async::time::SharedTimeSource;
+use futures_util::FutureExt;
+use futures_util::future::Shared;
+
+use super::SharedError;
+use super::fetch::{BoxFuture, Fetch};
+use super::policy::{RefreshPolicy, Schedule};
+
+/// Credentials and when to refresh them.
+#[derive(Debug)]
+pub(crate) struct Cached {
+    pub(crate) credentials: Credentials,
+    pub(crate) schedule: Schedule,
+}
+
+type FlightResult = Result<Arc<Cached>, SharedError>;
+
+/// A refresh in flight: a spawned task whose result every waiter shares.
+struct Flight {
+    result: Shared<BoxFuture<FlightResult>>,
+    abort: Option<tokio::task::AbortHandle>,
+}
+
+/// The last failure, remembered until `retry_at`.
+#[derive(Clone, Debug)]
+pub(crate) struct Failure {
+    pub(crate) error: SharedError,
+    pub(crate) retry_at: SystemTime,
+    pub(crate) consecutive: u32,
+}
+
+#[derive(Default)]
+struct Control {
+    flight: Option<Flight>,
+    failure: Option<Failure>,
+}
+
+/// State shared by all clones of a provider and by its refresh task.
+pub(crate) struct Cache {
+    current: ArcSwapOption<Cached>,
+    /// Unix milliseconds before which the advisory path must not try to start a refresh (a
+    /// refresh is running, or a failure is being backed off). Lets the advisory path skip the
+    /// lock.
+    advisory_gate: AtomicU64,
+    control: Mutex<Control>,
+    fetch: Box<dyn Fetch>,
+    pub(crate) clock: SharedTimeSource,
+    policy: RefreshPolicy,
+    rng: Mutex<fastrand::Rng>,
+}
+
+/// What the warm path decided.
+pub(crate) enum Fast {
+    /// Serve these.
+    Ready(Credentials),
+    /// Wait for a refresh.
+    Slow,
+}
+
+fn millis(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Cache {
+    pub(crate) fn new(
+        fetch: Box<dyn Fetch>,
+        clock: SharedTimeSource,
+        policy: RefreshPolicy,
+        seed: Option<u64>,
+    ) -> Self {
+        Self {
+            current: ArcSwapOption::empty(),
+            advisory_gate: AtomicU64::new(0),
+            control: Mutex::new(Control::default()),
+            fetch,
+            clock,
+            policy,
+            rng: Mutex::new(seed.map(fastrand::Rng::with_seed).unwrap_or_default()),
+        }
+    }
+
+    fn control(&self) -> MutexGuard<'_, Control> {
+        // A panic while holding the lock leaves the state consistent (every update is a single
+        // assignment), so a poisoned lock is still usable.
+        self.control.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn random(&self) -> f64 {
+        self.rng.lock().unwrap_or_else(|p| p.into_inner()).f64()
+    }
+
+    pub(crate) fn role_arn(&self) -> &str {
+        self.fetch.role_arn()
+    }
+
+    /// The warm path: no lock, no I/O, no allocation beyond cloning the credentials.
+    pub(crate) fn fast(self: &Arc<Self>, now: SystemTime) -> Fast {
+        let guard = self.current.load();
+        let Some(cached) = guard.as_ref() else {
+            return Fast::Slow;
+        };
+        let s = &cached.schedule;
+        if now < s.refresh_at {
+            return Fast::Ready(cached.credentials.clone());
+        }
+        if now < s.mandatory_at {
+            if millis(now) >= self.advisory_gate.load(Ordering::Acquire) {
+                self.start_background(now);
+            }
+            return Fast::Ready(cached.credentials.clone());
+        }
+        Fast::Slow
+    }
+
+    /// Starts a background refresh in the advisory window, unless one runs or a failure is
+    /// being backed off.
+    fn start_background(self: &Arc<Self>, now: SystemTime) {
+        let mut ctl = self.control();
+        if ctl.flight.is_some() {
+            return;
+        }
+        if let Some(f) = &ctl.failure {
+            if now < f.retry_at {
+                self.advisory_gate
+                    .store(millis(f.retry_at), Ordering::Release);
+                return;
+            }
+        }
+        if tokio::runtime::Handle::try_current().is_err() {
+            // Nothing would drive a background task; the mandatory window will refresh.
+            return;
+        }
+        tracing::debug!(
+            role_arn = self.role_arn(),
+            "advisory refresh: serving cached credentials while refreshing in the background"
+        );
+        let _running = self.launch(&mut ctl, now);
+    }
+
+    /// The slow path: wait for the refresh in flight (starting one if needed). A caller whose
+    /// cached credentials are still valid gets them back if the refresh fails.
+    pub(crate) async fn slow(self: &Arc<Self>) -> Result<Credentials, SharedError> {
+        let now = self.clock.now();
+        let flight = {
+            let mut ctl = self.control();
+            let current = self.current.load_full();
+            match &current {
+                // Another caller refreshed while this one waited for the lock.
+                Some(c) if now < c.schedule.mandatory_at => return Ok(c.credentials.clone()),
+                _ => {}
+            }
+            if let Some(f) = &ctl.flight {
+                f.result.clone()
+            } else if let Some(fail) = ctl.failure.clone().filter(|f| now < f.retry_at) {
+                return self.after_failure(current.as_deref(), now, fail.error);
+            } else {
+                self.launch(&mut ctl, now)
+            }
+        };
+        match flight.await {
+            Ok(c) => Ok(c.credentials.clone()),
+            Err(e) => {
+                let current = self.current.load_full();
+                self.after_failure(current.as_deref(), self.clock.now(), e)
+            }
+        }
+    }
+
+    /// Serves still-valid credentials after a failed refresh, or the failure.
+    fn after_failure(
+        &self,
+        current: Option<&Cached>,
+        now: SystemTime,
+        error: SharedError,
+    ) -> Result<Credentials, SharedError> {
+        match current {
+            Some(c) if now < c.schedule.expiry => {
+                tracing::warn!(
+                    role_arn = self.role_arn(),
+                    error = %error,
+                    expires_in = ?c.schedule.expiry.duration_since(now).unwrap_or_default(),
+                    "refresh failed; serving cached credentials that are still valid"
+                );
+                Ok(c.credentials.clone())
+            }
+            _ => Err(error),
+        }
+    }
+
+    /// Spawns the refresh task and records it as the flight. Called with the lock held.
+    fn launch(
+        self: &Arc<Self>,
+        ctl: &mut Control,
+        now: SystemTime,
+    ) -> Shared<BoxFuture<FlightResult>> {
+        self.advisory_gate.store(u64::MAX, Ordering::Release);
+        tracing::debug!(role_arn = self.role_arn(), "refresh started");
+        let this = Arc::clone(self);
+        let work = async move { this.refresh(now).await };
+        let (result, abort): (BoxFuture<FlightResult>, _) =
+            match tokio::runtime::Handle::try_current() {
+                Ok(handle) => {
+                    let task = handle.spawn(work);
+                    let abort = task.abort_handle();
+                    let joined = task.map(|r| r.unwrap_or_else(|e| Err(SharedError::cancelled(e))));
+                    (Box::pin(joined), Some(abort))
+                }
+                // No runtime to run it on: the first waiter drives it.
+                Err(_) => (Box::pin(work), None),
+            };
+        let result = result.shared();
+        ctl.flight = Some(Flight {
+            result: result.clone(),
+            abort,
+        });
+        result
+    }
+
+    /// One STS call, and the bookkeeping after it.
+    async fn refresh(self: Arc<Self>, started: SystemTime) -> FlightResult {
+        let outcome = self.fetch.fetch().await;
+        let now = self.clock.now();
+        let took = now.duration_since(started).unwrap_or_default();
+        let mut ctl = self.control();
+        ctl.flight = None;
+        match outcome {
+            Ok(assumed) => {
+                let credentials = assumed.into_credentials();
+                let expiry = credentials.expiry().unwrap_or(now);
+                let schedule = self.policy.schedule(now, expiry, self.random());
+                let cached = Arc::new(Cached {
+                    credentials,
+                    schedule,
+                });
+                self.current.store(Some(Arc::clone(&cached)));
+                ctl.failure = None;
+                self.advisory_gate.store(0, Ordering::Release);
+                tracing::info!(
+                    role_arn = self.role_arn(),
+                    expires_in = ?expiry.duration_since(now).unwrap_or_default(),
+                    refresh_in = ?schedule.refresh_at.duration_since(now).unwrap_or_default(),
+                    took = ?took,
+                    "refreshed credentials"
+                );
+                Ok(cached)
+            }
+            Err(error) => {
+                let consecutive = ctl.failure.as_ref().map_or(0, |f| f.consecutive) + 1;
+                let delay = if error.is_retryable() {
+                    self.policy.backoff_delay(consecutive, self.random())
+                } else {
+                    self.policy.error_ttl
+                };
+                let retry_at = now + delay;
+                let error = SharedError::new(error);
+                tracing::warn!(
+                    role_arn = self.role_arn(),
+                    error = %error,
+                    code = error.inner().sts_code().map(|c| c.as_str()),
+                    retryable = error.inner().is_retryable(),
+                    consecutive,
+                    retry_in = ?delay,
+                    "refresh failed"
+                );
+                ctl.failure = Some(Failure {
+                    error: error.clone(),
+                    retry_at,
+                    consecutive,
+                });
+                self.advisory_gate
+                    .store(millis(retry_at), Ordering::Release);
+                Err(error)
+            }
+        }
+    }
+
+    /// Forgets the cached credentials and any remembered failure.
+    pub(crate) fn invalidate(&self) {
+        let mut ctl = self.control();
+        self.current.store(None);
+        ctl.failure = None;
+        if ctl.flight.is_none() {
+            self.advisory_gate.store(0, Ordering::Release);
+        }
+    }
+
+    /// Still-valid cached credentials, if any.
+    pub(crate) fn valid(&self, now: SystemTime) -> Option<Credentials> {
+        self.current
+            .load()
+            .as_ref()
+            .filter(|c| now < c.schedule.expiry)
+            .map(|c| c.credentials.clone())
+    }
+
+    pub(crate) fn status(&self) -> super::Status {
+        let ctl = self.control();
+        let current = self.current.load();
+        super::Status {
+            expiry: current.as_ref().map(|c| c.schedule.expiry),
+            refresh_at: current.as_ref().map(|c| c.schedule.refresh_at),
+            mandatory_at: current.as_ref().map(|c| c.schedule.mandatory_at),
+            refreshing: ctl.flight.is_some(),
+            last_error: ctl.failure.as_ref().map(|f| f.error.clone()),
+            retry_at: ctl.failure.as_ref().map(|f| f.retry_at),
+            consecutive_failures: ctl.failure.as_ref().map_or(0, |f| f.consecutive),
+        }
+    }
+
+    /// Cancels a refresh in flight; called when the last provider clone is dropped.
+    pub(crate) fn cancel(&self) {
+        if let Some(flight) = self.control().flight.take() {
+            if let Some(abort) = flight.abort {
+                abort.abort();
+                tracing::debug!(
+                    role_arn = self.role_arn(),
+                    "provider dropped; refresh in flight cancelled"
+                );
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache")
+            .field("role_arn", &self.role_arn())
+            .field(
+                "expiry",
+                &self.current.load().as_ref().map(|c| c.schedule.expiry),
+            )
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,320 @@
+//! [`AssumeRoleProvider`]: credentials for a role, cached and refreshed ahead of expiry.
+
+mod cache;
+mod fetch;
+mod policy;
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use aws_types::SdkConfig;
+
+pub use policy::RefreshPolicy;
+
+use crate::{AssumeRoleRequest, Error};
+use cache::{Cache, Fast};
+use fetch::StsFetch;
+
+/// Credentials for a role, cached, and refreshed before they expire without stalling callers.
+///
+/// It implements [`ProvideCredentials`], so it plugs into `aws_config` loaders and service
+/// client configs. Clones are cheap and share one cache. When the cache holds valid
+/// credentials, [`provide_credentials`](ProvideCredentials::provide_credentials) returns them at
+/// once: no I/O, no lock, no allocation beyond cloning the credentials. See
+/// [`RefreshPolicy`] for when it refreshes and what it does when STS fails.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use aws_config::BehaviorVersion;
+/// use aws_config::identity::IdentityCache;
+/// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
+///
+/// let base = aws_config::load_defaults(BehaviorVersion::latest()).await;
+/// let request = AssumeRoleRequest::builder()
+///     .role_arn("arn:aws:iam::123456789012:role/reader")
+///     .role_session_name("reader")
+///     .build()?;
+/// let provider = AssumeRoleProvider::builder(request).sdk_config(&base).build();
+///
+/// let config = aws_config::defaults(BehaviorVersion::latest())
+///     .credentials_provider(provider)
+///     // The provider caches and refreshes by itself; the SDK's cache would only add a load
+///     // timeout of 5 seconds, too short for a person typing an MFA code.
+///     .identity_cache(IdentityCache::no_cache())
+///     .load()
+///     .await;
+/// let s3_or_any_client = aws_sdk_sts::Client::new(&config);
+/// # Ok(()) }
+/// ```
+///
+/// # Dropping
+///
+/// When the last clone is dropped, a refresh still in flight is cancelled: nothing could use
+/// its result.
+#[derive(Clone)]
+pub struct AssumeRoleProvider {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    cache: Arc<Cache>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.cache.cancel();
+    }
+}
+
+impl fmt::Debug for AssumeRoleProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssumeRoleProvider")
+            .field("cache", &self.inner.cache)
+            .finish()
+    }
+}
+
+/// A snapshot of a provider's state, for health checks and tests.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Status {
+    /// When the cached credentials expire, if any are cached.
+    pub expiry: Option<SystemTime>,
+    /// When a background refresh is due.
+    pub refresh_at: Option<SystemTime>,
+    /// When callers start waiting for a refresh.
+    pub mandatory_at: Option<SystemTime>,
+    /// Whether a refresh is in flight.
+    pub refreshing: bool,
+    /// The last refresh failure, while it is remembered.
+    pub last_error: Option<SharedError>,
+    /// When the provider will next try STS after that failure.
+    pub retry_at: Option<SystemTime>,
+    /// Failures in a row.
+    pub consecutive_failures: u32,
+}
+
+impl AssumeRoleProvider {
+    /// Starts a builder for a provider of `request`'s role. Choose where STS is reached with
+    /// [`sdk_config`](ProviderBuilder::sdk_config) or [`client`](ProviderBuilder::client).
+    pub fn builder(request: AssumeRoleRequest) -> ProviderBuilder<NoSts> {
+        ProviderBuilder {
+            request,
+            sts: NoSts,
+            source: None,
+            policy: RefreshPolicy::default(),
+            time_source: None,
+            seed: None,
+        }
+    }
+
+    /// Forgets the cached credentials, for when a service rejected them (`ExpiredToken`,
+    /// `InvalidClientTokenId`). The next call fetches fresh ones.
+    pub fn invalidate(&self) {
+        tracing::debug!(
+            role_arn = self.inner.cache.role_arn(),
+            "credentials invalidated"
+        );
+        self.inner.cache.invalidate();
+    }
+
+    /// Loads credentials now unless valid ones are cached, and returns them. Call it at service
+    /// start so a first slow load (or MFA prompt) happens there, not inside a request.
+    pub async fn prefetch(&self) -> Result<Credentials, CredentialsError> {
+        self.credentials().await
+    }
+
+    /// A snapshot of the provider's state.
+    pub fn status(&self) -> Status {
+        self.inner.cache.status()
+    }
+
+    async fn credentials(&self) -> provider::Result {
+        let cache = &self.inner.cache;
+        match cache.fast(cache.clock.now()) {
+            Fast::Ready(c) => Ok(c),
+            Fast::Slow => cache.slow().await.map_err(CredentialsError::from),
+        }
+    }
+}
+
+impl ProvideCredentials for AssumeRoleProvider {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        let cache = &self.inner.cache;
+        match cache.fast(cache.clock.now()) {
+            Fast::Ready(c) => provider::future::ProvideCredentials::ready(Ok(c)),
+            Fast::Slow => provider::future::ProvideCredentials::new(async move {
+                cache.slow().await.map_err(CredentialsError::from)
+            }),
+        }
+    }
+
+    /// Still-valid cached credentials, for an SDK whose load timeout cut a refresh short.
+    fn fallback_on_interrupt(&self) -> Option<Credentials> {
+        let cache = &self.inner.cache;
+        cache.valid(cache.clock.now())
+    }
+}
+
+/// Builder state: no STS access chosen yet.
+#[derive(Debug, Clone, Copy)]
+pub struct NoSts;
+
+/// Builder state: STS is reached through this client.
+#[derive(Debug, Clone)]
+pub struct WithSts(aws_sdk_sts::Client);
+
+/// Builds an [`AssumeRoleProvider`]. Building never reads the environment: everything comes
+/// from what you pass in.
+#[derive(Debug)]
+#[must_use]
+pub struct ProviderBuilder<S> {
+    request: AssumeRoleRequest,
+    sts: S,
+    source: Option<SharedCredentialsProvider>,
+    policy: RefreshPolicy,
+    time_source: Option<SharedTimeSource>,
+    seed: Option<u64>,
+}
+
+impl<S> ProviderBuilder<S> {
+    /// Reach STS with a client made from this config (region, endpoint, HTTP client, retries,
+    /// and its credentials as the source unless [`source_credentials`](Self::source_credentials)
+    /// is set).
+    pub fn sdk_config(self, config: &SdkConfig) -> ProviderBuilder<WithSts> {
+        self.with_client(aws_sdk_sts::Client::new(config))
+    }
+
+    /// Reach STS with this client, as it is configured.
+    pub fn client(self, client: aws_sdk_sts::Client) -> ProviderBuilder<WithSts> {
+        self.with_client(client)
+    }
+
+    fn with_client(self, client: aws_sdk_sts::Client) -> ProviderBuilder<WithSts> {
+        ProviderBuilder {
+            request: self.request,
+            sts: WithSts(client),
+            source: self.source,
+            policy: self.policy,
+            time_source: self.time_source,
+            seed: self.seed,
+        }
+    }
+
+    /// Call STS with these credentials instead of the config's or client's own. Any
+    /// [`ProvideCredentials`] works, including another `AssumeRoleProvider` (role chaining).
+    /// They are used as they are, without the SDK's identity cache or its load timeout.
+    pub fn source_credentials(mut self, source: impl ProvideCredentials + 'static) -> Self {
+        self.source = Some(SharedCredentialsProvider::new(source));
+        self
+    }
+
+    /// When to refresh and how to back off. Defaults to [`RefreshPolicy::default`].
+    pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The clock that decides when credentials need a refresh. Defaults to the system clock;
+    /// tests pass a manual one to run hours in milliseconds.
+    pub fn time_source(mut self, time_source: impl TimeSource + 'static) -> Self {
+        self.time_source = Some(SharedTimeSource::new(time_source));
+        self
+    }
+
+    /// Seeds the jitter, for reproducible schedules in tests and simulations.
+    pub fn jitter_seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+}
+
+impl ProviderBuilder<WithSts> {
+    /// Builds the provider. Nothing is fetched until credentials are first asked for (or
+    /// [`prefetch`](AssumeRoleProvider::prefetch) is called).
+    pub fn build(self) -> AssumeRoleProvider {
+        let client = match self.source {
+            Some(source) => {
+                let config = self
+                    .sts
+                    .0
+                    .config()
+                    .to_builder()
+                    .credentials_provider(source)
+                    .identity_cache(aws_sdk_sts::config::IdentityCache::no_cache())
+                    .build();
+                aws_sdk_sts::Client::from_conf(config)
+            }
+            None => self.sts.0,
+        };
+        let fetch = Box::new(StsFetch {
+            client,
+            request: self.request,
+        });
+        let clock = self.time_source.unwrap_or_else(crate::clock::system);
+        let cache = Arc::new(Cache::new(fetch, clock, self.policy, self.seed));
+        AssumeRoleProvider {
+            inner: Arc::new(Inner { cache }),
+        }
+    }
+}
+
+/// A refresh failure, shared by every caller that waited for that refresh. It wraps the crate's
+/// [`Error`]; `Display` and `source` are that error's.
+#[derive(Clone)]
+pub struct SharedError(Arc<Error>, bool);
+
+impl SharedError {
+    fn new(e: Error) -> Self {
+        Self(Arc::new(e), false)
+    }
+
+    fn cancelled(e: tokio::task::JoinError) -> Self {
+        Self(Arc::new(Error::Dispatch(Box::new(e))), true)
+    }
+
+    /// The error.
+    pub fn inner(&self) -> &Error {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SharedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl fmt::Display for SharedError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.1 {
+            f.write_str("refresh task cancelled: ")?;
+        }
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl StdError for SharedError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
+    }
+}
+
+impl From<SharedError> for CredentialsError {
+    fn from(e: SharedError) -> Self {
+        if e.inner().is_configuration() {
+            CredentialsError::invalid_configuration(e)
+        } else {
+            CredentialsError::provider_error(e)
+        }
+    }
+}

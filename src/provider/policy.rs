@@ -1,0 +1,203 @@
+//! When to refresh: windows that scale with the credentials' lifetime, jitter, and backoff.
+
+use std::time::{Duration, SystemTime};
+
+/// When the provider refreshes, and how it backs off when STS fails.
+///
+/// For credentials that live `L` (from the moment they arrive to their expiry):
+///
+/// | window | default length before expiry | what callers see |
+/// |---|---|---|
+/// | advisory | `min(L / 4, 15 min)`, started up to 50 % of that earlier again at random (jitter) | the cached credentials at once; one background refresh runs |
+/// | mandatory | `min(L / 12, 5 min)` | they wait for the one refresh in flight |
+///
+/// So one-hour credentials are refreshed in the background 15 to 22.5 minutes before they
+/// expire, and callers block only if that has not succeeded 5 minutes before expiry;
+/// 15-minute credentials, 3:45 to 5:37 before expiry, blocking in the last 75 seconds.
+/// botocore uses a fixed 15/10 minutes (which makes 15-minute credentials refresh on almost
+/// every call); the Go SDK's newer advisory window is 5, 15 or 60 minutes by lifetime.
+///
+/// A failed refresh keeps the current credentials while they are valid. Retryable failures
+/// (throttling, 5xx, timeouts, connection errors) are retried after a jittered exponential
+/// backoff (`backoff_base`, doubling, at most `backoff_max`); others (AccessDenied, invalid
+/// configuration) are remembered for `error_ttl`, so a storm of callers does not hammer STS.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct RefreshPolicy {
+    /// The advisory window as a fraction of the credentials' lifetime. Default 0.25.
+    pub advisory_fraction: f64,
+    /// The longest advisory window. Default 15 minutes.
+    pub advisory_max: Duration,
+    /// The mandatory window as a fraction of the lifetime. Default 1/12.
+    pub mandatory_fraction: f64,
+    /// The longest mandatory window. Default 5 minutes.
+    pub mandatory_max: Duration,
+    /// How much earlier than the advisory window a refresh may start, at random, as a
+    /// fraction of that window. 0 turns jitter off. Default 0.5.
+    pub jitter: f64,
+    /// The first retry delay after a retryable failure. Default 1 second.
+    pub backoff_base: Duration,
+    /// The longest retry delay. Default 60 seconds.
+    pub backoff_max: Duration,
+    /// How long a non-retryable failure is remembered and returned without calling STS.
+    /// Default 10 seconds.
+    pub error_ttl: Duration,
+}
+
+impl Default for RefreshPolicy {
+    fn default() -> Self {
+        Self {
+            advisory_fraction: 0.25,
+            advisory_max: Duration::from_secs(15 * 60),
+            mandatory_fraction: 1.0 / 12.0,
+            mandatory_max: Duration::from_secs(5 * 60),
+            jitter: 0.5,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+            error_ttl: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The moments that matter for one set of credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Schedule {
+    /// From here on, a background refresh is started.
+    pub(crate) refresh_at: SystemTime,
+    /// From here on, callers wait for a refresh.
+    pub(crate) mandatory_at: SystemTime,
+    /// The credentials' expiry.
+    pub(crate) expiry: SystemTime,
+}
+
+impl RefreshPolicy {
+    /// Sets the advisory window: `fraction` of the lifetime, at most `max`.
+    #[must_use]
+    pub fn advisory_window(mut self, fraction: f64, max: Duration) -> Self {
+        self.advisory_fraction = fraction;
+        self.advisory_max = max;
+        self
+    }
+
+    /// Sets the mandatory window: `fraction` of the lifetime, at most `max`.
+    #[must_use]
+    pub fn mandatory_window(mut self, fraction: f64, max: Duration) -> Self {
+        self.mandatory_fraction = fraction;
+        self.mandatory_max = max;
+        self
+    }
+
+    /// Sets the jitter fraction; 0 turns it off.
+    #[must_use]
+    pub fn jitter(mut self, fraction: f64) -> Self {
+        self.jitter = fraction;
+        self
+    }
+
+    /// Sets the retry backoff after retryable failures.
+    #[must_use]
+    pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.backoff_base = base;
+        self.backoff_max = max;
+        self
+    }
+
+    /// Sets how long a non-retryable failure is remembered.
+    #[must_use]
+    pub fn error_ttl(mut self, ttl: Duration) -> Self {
+        self.error_ttl = ttl;
+        self
+    }
+
+    /// The advisory and mandatory window lengths for credentials that live `lifetime`.
+    pub fn windows(&self, lifetime: Duration) -> (Duration, Duration) {
+        let scale =
+            |fraction: f64, max: Duration| lifetime.mul_f64(fraction.clamp(0.0, 1.0)).min(max);
+        let mandatory = scale(self.mandatory_fraction, self.mandatory_max);
+        let advisory = scale(self.advisory_fraction, self.advisory_max).max(mandatory);
+        (advisory, mandatory)
+    }
+
+    /// When to refresh credentials received at `now` that expire at `expiry`. `unit` is a
+    /// random number in `[0, 1)` that places the jitter.
+    pub(crate) fn schedule(&self, now: SystemTime, expiry: SystemTime, unit: f64) -> Schedule {
+        let lifetime = expiry.duration_since(now).unwrap_or_default();
+        let (advisory, mandatory) = self.windows(lifetime);
+        let jitter = advisory.mul_f64((self.jitter.clamp(0.0, 1.0) * unit).clamp(0.0, 1.0));
+        let before = |d: Duration| expiry.checked_sub(d).unwrap_or(now).max(now);
+        Schedule {
+            refresh_at: before(advisory.saturating_add(jitter).min(lifetime)),
+            mandatory_at: before(mandatory),
+            expiry,
+        }
+    }
+
+    /// The delay before retry number `failures` (1-based) after a retryable failure:
+    /// "equal jitter", half fixed and half random, so retries spread out.
+    pub(crate) fn backoff_delay(&self, failures: u32, unit: f64) -> Duration {
+        let exp = failures.saturating_sub(1).min(30);
+        let full = self
+            .backoff_base
+            .saturating_mul(1 << exp)
+            .min(self.backoff_max);
+        full / 2 + (full / 2).mul_f64(unit.clamp(0.0, 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIN: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn windows_scale_with_lifetime_and_are_capped() {
+        let p = RefreshPolicy::default();
+        assert_eq!(
+            p.windows(15 * MIN),
+            (Duration::from_secs(225), Duration::from_secs(75))
+        );
+        assert_eq!(p.windows(60 * MIN), (15 * MIN, 5 * MIN));
+        assert_eq!(p.windows(12 * 60 * MIN), (15 * MIN, 5 * MIN));
+        assert_eq!(
+            p.windows(Duration::from_secs(60)),
+            (Duration::from_secs(15), Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn schedule_places_refresh_inside_the_jitter_range() {
+        let p = RefreshPolicy::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let expiry = now + 60 * MIN;
+        let early = p.schedule(now, expiry, 0.0);
+        assert_eq!(early.refresh_at, expiry - 15 * MIN);
+        assert_eq!(early.mandatory_at, expiry - 5 * MIN);
+        let late = p.schedule(now, expiry, 0.999_999);
+        assert!(
+            late.refresh_at < expiry - 22 * MIN && late.refresh_at >= expiry - 22 * MIN - MIN / 2
+        );
+        let none = p.clone().jitter(0.0).schedule(now, expiry, 0.9);
+        assert_eq!(none.refresh_at, expiry - 15 * MIN);
+    }
+
+    #[test]
+    fn schedule_never_points_before_now() {
+        let p = RefreshPolicy::default().advisory_window(1.0, Duration::MAX);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let s = p.schedule(now, now + MIN, 0.99);
+        assert_eq!(s.refresh_at, now);
+        let past = p.schedule(now, now - MIN, 0.5);
+        assert_eq!((past.refresh_at, past.mandatory_at), (now, now));
+    }
+
+    #[test]
+    fn backoff_doubles_with_equal_jitter_up_to_the_cap() {
+        let p = RefreshPolicy::default();
+        assert_eq!(p.backoff_delay(1, 0.0), Duration::from_millis(500));
+        assert_eq!(p.backoff_delay(1, 1.0), Duration::from_secs(1));
+        assert_eq!(p.backoff_delay(3, 0.0), Duration::from_secs(2));
+        assert_eq!(p.backoff_delay(40, 1.0), Duration::from_secs(60));
+        assert_eq!(p.backoff_delay(40, 0.0), Duration::from_secs(30));
+    }
+}
