@@ -237,11 +237,13 @@ where
     match err {
         SdkError::ServiceError(ctx) => {
             let status = ctx.raw().status_code();
-            let code = ctx.err().code().map(str::to_owned);
-            let message = ctx.err().message().map(str::to_owned);
-            let request_id = ctx.err().request_id().map(str::to_owned);
-            let source: Box<dyn std::error::Error + Send + Sync> =
-                Box::new(SdkError::ServiceError(ctx));
+            // Keep the parsed error only: the raw response (whose body may hold credentials)
+            // must not reach a `Debug` of this error.
+            let err = ctx.into_err();
+            let code = err.code().map(str::to_owned);
+            let message = err.message().map(str::to_owned);
+            let request_id = err.request_id().map(str::to_owned);
+            let source: Box<dyn std::error::Error + Send + Sync> = Box::new(err);
             match code {
                 Some(code) => Error::Sts {
                     code: StsErrorCode::parse(&code),
@@ -261,17 +263,29 @@ where
                 },
             }
         }
-        SdkError::TimeoutError(_) => Error::Timeout(Box::new(err)),
+        SdkError::TimeoutError(_) => Error::Timeout(sans_raw(err)),
         SdkError::DispatchFailure(ref d)
             if d.as_connector_error()
                 .is_some_and(ConnectorError::is_timeout) =>
         {
-            Error::Timeout(Box::new(err))
+            Error::Timeout(sans_raw(err))
         }
-        SdkError::DispatchFailure(_) => Error::Dispatch(Box::new(err)),
-        SdkError::ResponseError(_) => Error::Response(Box::new(err)),
-        SdkError::ConstructionFailure(_) => Error::Construction(Box::new(err)),
-        _ => Error::Dispatch(Box::new(err)),
+        SdkError::DispatchFailure(_) => Error::Dispatch(sans_raw(err)),
+        SdkError::ResponseError(_) => Error::Response(sans_raw(err)),
+        SdkError::ConstructionFailure(_) => Error::Construction(sans_raw(err)),
+        _ => Error::Dispatch(sans_raw(err)),
+    }
+}
+
+/// The error's cause without the raw HTTP response it may carry.
+fn sans_raw<E, R>(err: SdkError<E, R>) -> Box<dyn std::error::Error + Send + Sync>
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    match err.into_source() {
+        Ok(source) => source,
+        Err(err) => Box::new(err),
     }
 }
 

@@ -1,0 +1,171 @@
+//! No secret key, session token, MFA code or TOTP seed reaches a log line (at TRACE level),
+//! a `Debug` or `Display`, or an error message.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_credential_types::provider::ProvideCredentials;
+use sts_assume_role::request::TokenCode;
+use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
+use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy};
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/secretive";
+const MFA_CODE: &str = "246813";
+const TOTP_SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+/// Asserts that `text` holds none of `secrets` (nor a 12-character piece of one).
+fn assert_clean(what: &str, text: &str, secrets: &[String]) {
+    for secret in secrets {
+        assert!(!text.contains(secret.as_str()), "{what} leaks a secret");
+        let chars: Vec<char> = secret.chars().collect();
+        if chars.len() > 12 {
+            for piece in chars.windows(12) {
+                let piece: String = piece.iter().collect();
+                assert!(
+                    !text.contains(&piece),
+                    "{what} leaks part of a secret: {piece}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn no_secret_in_trace_logs_debug_display_or_errors() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let clock = ManualClock::default();
+    let mock = MockSts::builder()
+        .time_source(clock.clone())
+        .credential_lifetime(Duration::from_secs(3600))
+        .mfa_code(MFA_CODE)
+        .start()
+        .await;
+    mock.require_mfa(ROLE);
+    let mut debug_and_display = Vec::new();
+
+    // One-shot with an MFA code, then the same code again (rejected as reused).
+    let request = AssumeRoleRequest::builder()
+        .role_arn(ROLE)
+        .role_session_name("leak-test")
+        .serial_number(mock.mfa_serial_number())
+        .token_code(MFA_CODE)
+        .build()
+        .unwrap();
+    let assumed = request.send(&mock.client()).await.unwrap();
+    let reused = request.send(&mock.client()).await.unwrap_err();
+    debug_and_display.push(format!("{request:?} {assumed:?} {reused:?} {reused}"));
+    debug_and_display.push(format!("{:?}", TokenCode::new(MFA_CODE).unwrap()));
+    let bad_code = AssumeRoleRequest::builder()
+        .role_arn(ROLE)
+        .role_session_name("leak-test")
+        .token_code("24681")
+        .build()
+        .unwrap_err();
+    debug_and_display.push(format!("{bad_code:?} {bad_code}"));
+
+    // A provider through success, an advisory refresh, failures and chaining.
+    let open_role = "arn:aws:iam::123456789012:role/open";
+    let provider = AssumeRoleProvider::builder(
+        AssumeRoleRequest::builder()
+            .role_arn(open_role)
+            .role_session_name("leak-test")
+            .build()
+            .unwrap(),
+    )
+    .sdk_config(&mock.sdk_config())
+    .time_source(clock.clone())
+    .refresh_policy(RefreshPolicy::default().jitter(0.0))
+    .build();
+    let creds = provider.provide_credentials().await.unwrap();
+    debug_and_display.push(format!("{creds:?} {provider:?} {:?}", provider.status()));
+    clock.advance(Duration::from_secs(50 * 60));
+    mock.push_fault(Action::AssumeRole, Fault::Throttling);
+    provider.provide_credentials().await.unwrap();
+    for _ in 0..100 {
+        if !provider.status().refreshing {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    debug_and_display.push(format!("{:?}", provider.status()));
+    provider.invalidate();
+    mock.push_fault(Action::AssumeRole, Fault::AccessDenied("denied".into()));
+    let err = provider.provide_credentials().await.unwrap_err();
+    debug_and_display.push(format!("{err:?} {err} {:?}", provider.status()));
+    let chained = AssumeRoleProvider::builder(
+        AssumeRoleRequest::builder()
+            .role_arn(open_role)
+            .role_session_name("hop-two")
+            .build()
+            .unwrap(),
+    )
+    .sdk_config(&mock.sdk_config())
+    .source_credentials(mock.source_credentials())
+    .time_source(clock.clone())
+    .build();
+    let chained_creds = chained.provide_credentials().await.unwrap();
+    debug_and_display.push(format!("{chained_creds:?} {chained:?}"));
+
+    // The mock's own types.
+    debug_and_display.push(format!(
+        "{mock:?} {:?} {:?}",
+        mock.requests(),
+        mock.issued()
+    ));
+    debug_and_display.push(format!(
+        "{:?}",
+        MockSts::builder()
+            .totp_secret_base32(TOTP_SEED)
+            .mfa_code(MFA_CODE)
+    ));
+
+    let mut secrets = vec![MFA_CODE.to_owned(), TOTP_SEED.to_owned()];
+    let issued = mock.issued();
+    assert!(issued.len() >= 3);
+    for i in &issued {
+        let c = i.credentials();
+        secrets.push(c.secret_access_key().to_owned());
+        secrets.push(c.session_token().unwrap().to_owned());
+    }
+    let source = mock.source_credentials();
+    secrets.push(source.secret_access_key().to_owned());
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("refreshed credentials"),
+        "TRACE output was captured"
+    );
+    assert!(logs.contains("refresh failed"));
+    assert_clean("TRACE logs", &logs, &secrets);
+    for (i, text) in debug_and_display.iter().enumerate() {
+        assert_clean(&format!("Debug/Display #{i}"), text, &secrets);
+    }
+}
