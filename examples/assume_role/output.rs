@@ -1,0 +1,149 @@
+//! What `assume-role` prints on stdout: the AWS CLI's JSON, shell `export` lines, or a
+//! `credential_process` answer.
+
+use std::io::{self, Write};
+
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+use serde::Serialize;
+use serde_json::ser::PrettyFormatter;
+use sts_assume_role::AssumedRole;
+
+/// The output formats of `--output`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Output {
+    /// The response as `aws sts assume-role --output json` prints it.
+    Json,
+    /// `export AWS_ACCESS_KEY_ID=...` lines for a POSIX shell.
+    Env,
+    /// The JSON a `credential_process` in an AWS config profile answers with (Version 1).
+    CredentialProcess,
+}
+
+/// Writes `assumed` to `out` in `format`.
+pub(crate) fn write(format: Output, assumed: &AssumedRole, out: &mut dyn Write) -> io::Result<()> {
+    let credentials = assumed.credentials();
+    let secret_access_key = credentials.secret_access_key();
+    let session_token = credentials.session_token().unwrap_or_default();
+    let expiration = expiration_utc(assumed)?;
+    match format {
+        Output::Json => write_json(
+            out,
+            &CliResponse {
+                credentials: CliCredentials {
+                    access_key_id: credentials.access_key_id(),
+                    secret_access_key,
+                    session_token,
+                    // The CLI prints Python's `isoformat()` of an aware datetime.
+                    expiration: format!("{}+00:00", expiration.trim_end_matches('Z')),
+                },
+                assumed_role_user: CliAssumedRoleUser {
+                    assumed_role_id: &assumed.assumed_role_user().assumed_role_id,
+                    arn: &assumed.assumed_role_user().arn,
+                },
+                packed_policy_size: assumed.packed_policy_size(),
+                source_identity: assumed.source_identity(),
+            },
+        ),
+        Output::Env => {
+            for (name, value) in [
+                ("AWS_ACCESS_KEY_ID", credentials.access_key_id()),
+                ("AWS_SECRET_ACCESS_KEY", secret_access_key),
+                ("AWS_SESSION_TOKEN", session_token),
+                ("AWS_CREDENTIAL_EXPIRATION", &expiration),
+            ] {
+                writeln!(out, "export {name}={}", sh_quote(value))?;
+            }
+            Ok(())
+        }
+        Output::CredentialProcess => write_json(
+            out,
+            &CredentialProcess {
+                version: 1,
+                access_key_id: credentials.access_key_id(),
+                secret_access_key,
+                session_token,
+                expiration,
+            },
+        ),
+    }
+}
+
+/// `aws sts assume-role` output, member for member and in the same order.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CliResponse<'a> {
+    credentials: CliCredentials<'a>,
+    assumed_role_user: CliAssumedRoleUser<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    packed_policy_size: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_identity: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CliCredentials<'a> {
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    session_token: &'a str,
+    expiration: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CliAssumedRoleUser<'a> {
+    assumed_role_id: &'a str,
+    arn: &'a str,
+}
+
+/// The `credential_process` protocol's answer, Version 1.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct CredentialProcess<'a> {
+    version: u8,
+    access_key_id: &'a str,
+    secret_access_key: &'a str,
+    session_token: &'a str,
+    expiration: String,
+}
+
+/// JSON with a 4-space indent, like the AWS CLI's, and a final newline.
+fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
+    let formatter = PrettyFormatter::with_indent(b"    ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut *out, formatter);
+    value.serialize(&mut serializer)?;
+    writeln!(out)
+}
+
+/// The expiry in whole seconds, RFC 3339 in UTC: `2026-11-28T03:49:02Z`.
+fn expiration_utc(assumed: &AssumedRole) -> io::Result<String> {
+    let whole_seconds = DateTime::from_secs(DateTime::from(assumed.expiration()).secs());
+    whole_seconds
+        .fmt(Format::DateTime)
+        .map_err(io::Error::other)
+}
+
+/// Quotes `value` for a POSIX shell, as Python's `shlex.quote` does: left alone when made
+/// only of safe characters, otherwise in single quotes.
+pub(crate) fn sh_quote(value: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "@%+=:,./-_".contains(c);
+    if !value.is_empty() && value.chars().all(safe) {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sh_quote;
+
+    #[test]
+    fn sh_quote_leaves_safe_values_and_quotes_the_rest() {
+        assert_eq!(sh_quote("ASIAAAAA/x+y=="), "ASIAAAAA/x+y==");
+        assert_eq!(sh_quote(""), "''");
+        assert_eq!(sh_quote("a b"), "'a b'");
+        assert_eq!(sh_quote("it's $HOME"), r"'it'\''s $HOME'");
+    }
+}
