@@ -400,6 +400,10 @@ pub enum Error {
     #[error("STS response is missing {0}")]
     IncompleteResponse(&'static str),
 
+    /// No MFA code could be had; STS was not called.
+    #[error("no MFA code")]
+    Mfa(#[from] crate::mfa::MfaError),
+
     /// The request could not be built by the SDK (for example, no region is configured).
     #[error("could not build the STS request")]
     Construction(#[source] BoxError),
@@ -415,7 +419,7 @@ impl Error {
             | Error::Timeout(_)
             | Error::Response(_)
             | Error::IncompleteResponse(_) => true,
-            Error::InvalidRequest(_) | Error::Construction(_) => false,
+            Error::InvalidRequest(_) | Error::Construction(_) | Error::Mfa(_) => false,
         }
     }
 

@@ -43,6 +43,7 @@ fn provider(mock: &MockSts, clock: &ManualClock) -> AssumeRoleProvider {
         .time_source(clock.clone())
         .refresh_policy(RefreshPolicy::default().jitter(0.0))
         .build()
+        .unwrap()
 }
 
 async fn key(p: &AssumeRoleProvider) -> String {
@@ -261,7 +262,8 @@ async fn role_chaining_works_through_two_hops() {
         .sdk_config(&mock.sdk_config())
         .source_credentials(hop1.clone())
         .time_source(clock.clone())
-        .build();
+        .build()
+        .unwrap();
     let hop1_key = key(&hop1).await;
     let creds = hop2.provide_credentials().await.unwrap();
     let requests = mock.requests();
@@ -376,7 +378,8 @@ async fn dropping_the_provider_cancels_a_refresh_in_flight() {
         .sdk_config(&mock.sdk_config())
         .source_credentials(Hanging(dropped.clone()))
         .time_source(clock.clone())
-        .build();
+        .build()
+        .unwrap();
     let clone = provider.clone();
     // Start a refresh, and give up waiting on it.
     let waiting = tokio::time::timeout(Duration::from_millis(50), clone.prefetch()).await;

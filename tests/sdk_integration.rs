@@ -26,6 +26,7 @@ fn provider(mock: &MockSts) -> AssumeRoleProvider {
     AssumeRoleProvider::builder(request)
         .sdk_config(&mock.sdk_config())
         .build()
+        .unwrap()
 }
 
 #[tokio::test]
@@ -103,7 +104,8 @@ async fn slow_client(
     let provider = AssumeRoleProvider::builder(request)
         .sdk_config(&mock.sdk_config())
         .source_credentials(Slow(mock.source_credentials()))
-        .build();
+        .build()
+        .unwrap();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(mock.endpoint_url())

@@ -103,7 +103,8 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     .sdk_config(&mock.sdk_config())
     .time_source(clock.clone())
     .refresh_policy(RefreshPolicy::default().jitter(0.0))
-    .build();
+    .build()
+    .unwrap();
     let creds = provider.provide_credentials().await.unwrap();
     debug_and_display.push(format!("{creds:?} {provider:?} {:?}", provider.status()));
     clock.advance(Duration::from_secs(50 * 60));
@@ -130,7 +131,8 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     .sdk_config(&mock.sdk_config())
     .source_credentials(mock.source_credentials())
     .time_source(clock.clone())
-    .build();
+    .build()
+    .unwrap();
     let chained_creds = chained.provide_credentials().await.unwrap();
     debug_and_display.push(format!("{chained_creds:?} {chained:?}"));
 

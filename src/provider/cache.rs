@@ -52,7 +52,7 @@ pub(crate) struct Cache {
     /// lock.
     advisory_gate: AtomicU64,
     control: Mutex<Control>,
-    fetch: Box<dyn Fetch>,
+    fetch: Arc<dyn Fetch>,
     pub(crate) clock: SharedTimeSource,
     policy: RefreshPolicy,
     rng: Mutex<fastrand::Rng>,
@@ -74,7 +74,7 @@ fn millis(t: SystemTime) -> u64 {
 
 impl Cache {
     pub(crate) fn new(
-        fetch: Box<dyn Fetch>,
+        fetch: Arc<dyn Fetch>,
         clock: SharedTimeSource,
         policy: RefreshPolicy,
         seed: Option<u64>,
@@ -101,7 +101,7 @@ impl Cache {
     }
 
     pub(crate) fn role_arn(&self) -> &str {
-        self.fetch.role_arn()
+        self.fetch.label()
     }
 
     /// The warm path: no lock, no I/O, no allocation beyond cloning the credentials.
@@ -114,7 +114,8 @@ impl Cache {
         if now < s.refresh_at {
             return Fast::Ready(cached.credentials.clone());
         }
-        if now < s.mandatory_at {
+        // A fetch that may prompt a person never holds callers up while credentials are valid.
+        if now < s.mandatory_at || (self.fetch.prompts() && now < s.expiry) {
             if millis(now) >= self.advisory_gate.load(Ordering::Acquire) {
                 self.start_background(now);
             }
@@ -157,7 +158,12 @@ impl Cache {
             let current = self.current.load_full();
             match &current {
                 // Another caller refreshed while this one waited for the lock.
-                Some(c) if now < c.schedule.mandatory_at => return Ok(c.credentials.clone()),
+                Some(c)
+                    if now < c.schedule.mandatory_at
+                        || (self.fetch.prompts() && now < c.schedule.expiry) =>
+                {
+                    return Ok(c.credentials.clone());
+                }
                 _ => {}
             }
             if let Some(f) = &ctl.flight {
@@ -229,14 +235,14 @@ impl Cache {
 
     /// One STS call, and the bookkeeping after it.
     async fn refresh(self: Arc<Self>, started: SystemTime) -> FlightResult {
-        let outcome = self.fetch.fetch().await;
+        let first = self.current.load().is_none();
+        let outcome = Arc::clone(&self.fetch).fetch(first).await;
         let now = self.clock.now();
         let took = now.duration_since(started).unwrap_or_default();
         let mut ctl = self.control();
         ctl.flight = None;
         match outcome {
-            Ok(assumed) => {
-                let credentials = assumed.into_credentials();
+            Ok(credentials) => {
                 let expiry = credentials.expiry().unwrap_or(now);
                 let schedule = self.policy.schedule(now, expiry, self.random());
                 let cached = Arc::new(Cached {

@@ -1,9 +1,10 @@
 //! [`AssumeRoleProvider`]: credentials for a role, cached and refreshed ahead of expiry.
 
 mod cache;
-mod fetch;
+pub(crate) mod fetch;
 mod policy;
 
+use std::any::Any;
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::Arc;
@@ -17,9 +18,11 @@ use aws_types::SdkConfig;
 
 pub use policy::RefreshPolicy;
 
-use crate::{AssumeRoleRequest, Error};
+use crate::mfa::{Device, MfaOptions, TokenSource};
+use crate::request::SessionDuration;
+use crate::{AssumeRoleRequest, Error, InvalidParameter, Parameter, ValidationErrors};
 use cache::{Cache, Fast};
-use fetch::StsFetch;
+use fetch::{Fetch, MfaConfig, StsFetch};
 
 /// Credentials for a role, cached, and refreshed before they expire without stalling callers.
 ///
@@ -40,7 +43,7 @@ use fetch::StsFetch;
 ///     .role_arn("arn:aws:iam::123456789012:role/reader")
 ///     .role_session_name("reader")
 ///     .build()?;
-/// let provider = AssumeRoleProvider::builder(request).sdk_config(&base).build();
+/// let provider = AssumeRoleProvider::builder(request).sdk_config(&base).build()?;
 ///
 /// let config = aws_config::defaults(BehaviorVersion::latest())
 ///     .credentials_provider(provider)
@@ -59,8 +62,13 @@ use fetch::StsFetch;
 /// its result.
 #[derive(Clone)]
 pub struct AssumeRoleProvider {
-    inner: Arc<Inner>,
+    handle: Handle,
 }
+
+/// A cache behind a cheap-to-clone handle; cancels a refresh in flight when the last handle
+/// goes. Shared by [`AssumeRoleProvider`] and [`MfaSession`](crate::mfa::MfaSession).
+#[derive(Clone)]
+pub(crate) struct Handle(Arc<Inner>);
 
 struct Inner {
     cache: Arc<Cache>,
@@ -72,10 +80,53 @@ impl Drop for Inner {
     }
 }
 
+impl Handle {
+    pub(crate) fn new(
+        fetch: Arc<dyn Fetch>,
+        clock: SharedTimeSource,
+        policy: RefreshPolicy,
+        seed: Option<u64>,
+    ) -> Self {
+        Handle(Arc::new(Inner {
+            cache: Arc::new(Cache::new(fetch, clock, policy, seed)),
+        }))
+    }
+
+    pub(crate) fn provide(&self) -> provider::future::ProvideCredentials<'_> {
+        let cache = &self.0.cache;
+        match cache.fast(cache.clock.now()) {
+            Fast::Ready(c) => provider::future::ProvideCredentials::ready(Ok(c)),
+            Fast::Slow => provider::future::ProvideCredentials::new(async move {
+                cache.slow().await.map_err(CredentialsError::from)
+            }),
+        }
+    }
+
+    pub(crate) fn fallback(&self) -> Option<Credentials> {
+        let cache = &self.0.cache;
+        cache.valid(cache.clock.now())
+    }
+
+    pub(crate) fn invalidate(&self) {
+        tracing::debug!(label = self.0.cache.role_arn(), "credentials invalidated");
+        self.0.cache.invalidate();
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        self.0.cache.status()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0.cache, f)
+    }
+}
+
 impl fmt::Debug for AssumeRoleProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AssumeRoleProvider")
-            .field("cache", &self.inner.cache)
+            .field("cache", &self.handle)
             .finish()
     }
 }
@@ -108,6 +159,9 @@ impl AssumeRoleProvider {
             request,
             sts: NoSts,
             source: None,
+            chained: false,
+            mfa: None,
+            mfa_options: MfaOptions::default(),
             policy: RefreshPolicy::default(),
             time_source: None,
             seed: None,
@@ -117,30 +171,18 @@ impl AssumeRoleProvider {
     /// Forgets the cached credentials, for when a service rejected them (`ExpiredToken`,
     /// `InvalidClientTokenId`). The next call fetches fresh ones.
     pub fn invalidate(&self) {
-        tracing::debug!(
-            role_arn = self.inner.cache.role_arn(),
-            "credentials invalidated"
-        );
-        self.inner.cache.invalidate();
+        self.handle.invalidate();
     }
 
     /// Loads credentials now unless valid ones are cached, and returns them. Call it at service
     /// start so a first slow load (or MFA prompt) happens there, not inside a request.
     pub async fn prefetch(&self) -> Result<Credentials, CredentialsError> {
-        self.credentials().await
+        self.handle.provide().await
     }
 
     /// A snapshot of the provider's state.
     pub fn status(&self) -> Status {
-        self.inner.cache.status()
-    }
-
-    async fn credentials(&self) -> provider::Result {
-        let cache = &self.inner.cache;
-        match cache.fast(cache.clock.now()) {
-            Fast::Ready(c) => Ok(c),
-            Fast::Slow => cache.slow().await.map_err(CredentialsError::from),
-        }
+        self.handle.status()
     }
 }
 
@@ -149,19 +191,12 @@ impl ProvideCredentials for AssumeRoleProvider {
     where
         Self: 'a,
     {
-        let cache = &self.inner.cache;
-        match cache.fast(cache.clock.now()) {
-            Fast::Ready(c) => provider::future::ProvideCredentials::ready(Ok(c)),
-            Fast::Slow => provider::future::ProvideCredentials::new(async move {
-                cache.slow().await.map_err(CredentialsError::from)
-            }),
-        }
+        self.handle.provide()
     }
 
     /// Still-valid cached credentials, for an SDK whose load timeout cut a refresh short.
     fn fallback_on_interrupt(&self) -> Option<Credentials> {
-        let cache = &self.inner.cache;
-        cache.valid(cache.clock.now())
+        self.handle.fallback()
     }
 }
 
@@ -181,6 +216,9 @@ pub struct ProviderBuilder<S> {
     request: AssumeRoleRequest,
     sts: S,
     source: Option<SharedCredentialsProvider>,
+    chained: bool,
+    mfa: Option<Arc<dyn TokenSource>>,
+    mfa_options: MfaOptions,
     policy: RefreshPolicy,
     time_source: Option<SharedTimeSource>,
     seed: Option<u64>,
@@ -204,6 +242,9 @@ impl<S> ProviderBuilder<S> {
             request: self.request,
             sts: WithSts(client),
             source: self.source,
+            chained: self.chained,
+            mfa: self.mfa,
+            mfa_options: self.mfa_options,
             policy: self.policy,
             time_source: self.time_source,
             seed: self.seed,
@@ -211,10 +252,25 @@ impl<S> ProviderBuilder<S> {
     }
 
     /// Call STS with these credentials instead of the config's or client's own. Any
-    /// [`ProvideCredentials`] works, including another `AssumeRoleProvider` (role chaining).
-    /// They are used as they are, without the SDK's identity cache or its load timeout.
-    pub fn source_credentials(mut self, source: impl ProvideCredentials + 'static) -> Self {
+    /// [`ProvideCredentials`] works, including an [`MfaSession`](crate::mfa::MfaSession) or
+    /// another `AssumeRoleProvider` (role chaining, which STS caps at one hour). They are used
+    /// as they are, without the SDK's identity cache or its load timeout.
+    pub fn source_credentials<P: ProvideCredentials + 'static>(mut self, source: P) -> Self {
+        self.chained = (&source as &dyn Any).is::<AssumeRoleProvider>();
         self.source = Some(SharedCredentialsProvider::new(source));
+        self
+    }
+
+    /// Ask this source for a fresh MFA code on every AssumeRole call. The request must carry a
+    /// [`serial_number`](crate::request::AssumeRoleBuilder::serial_number) and no token code.
+    pub fn mfa(mut self, source: impl TokenSource + 'static) -> Self {
+        self.mfa = Some(Arc::new(source));
+        self
+    }
+
+    /// How the MFA source is used: prompt timeout, attempts.
+    pub fn mfa_options(mut self, options: MfaOptions) -> Self {
+        self.mfa_options = options;
         self
     }
 
@@ -238,33 +294,84 @@ impl<S> ProviderBuilder<S> {
     }
 }
 
+/// A client that calls STS with `source` instead of its own credentials, with no identity
+/// cache of the SDK's in between.
+pub(crate) fn client_with_source(
+    client: aws_sdk_sts::Client,
+    source: Option<SharedCredentialsProvider>,
+) -> aws_sdk_sts::Client {
+    match source {
+        Some(source) => aws_sdk_sts::Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .credentials_provider(source)
+                .identity_cache(aws_sdk_sts::config::IdentityCache::no_cache())
+                .build(),
+        ),
+        None => client,
+    }
+}
+
 impl ProviderBuilder<WithSts> {
     /// Builds the provider. Nothing is fetched until credentials are first asked for (or
     /// [`prefetch`](AssumeRoleProvider::prefetch) is called).
-    pub fn build(self) -> AssumeRoleProvider {
-        let client = match self.source {
-            Some(source) => {
-                let config = self
-                    .sts
-                    .0
-                    .config()
-                    .to_builder()
-                    .credentials_provider(source)
-                    .identity_cache(aws_sdk_sts::config::IdentityCache::no_cache())
-                    .build();
-                aws_sdk_sts::Client::from_conf(config)
-            }
-            None => self.sts.0,
+    ///
+    /// # Errors
+    ///
+    /// - Role chaining (the source is another `AssumeRoleProvider`) with `DurationSeconds`
+    ///   over 3600: STS would refuse every call, so the provider is refused up front rather
+    ///   than silently given a shorter session.
+    /// - A token code in the request: a provider refreshes, and a code is good once. Give it
+    ///   an MFA source with [`mfa`](Self::mfa) instead.
+    /// - An MFA source without a serial number in the request.
+    pub fn build(self) -> Result<AssumeRoleProvider, ValidationErrors> {
+        let mut errors = Vec::new();
+        let max = SessionDuration::ROLE_CHAINING_MAX;
+        if self.chained && self.request.duration().is_some_and(|d| d > max) {
+            errors.push(InvalidParameter::new(
+                Parameter::DurationSeconds,
+                "must be at most 3600 seconds when the source credentials are an assumed role (role chaining)",
+                self.request.duration().map(|d| d.as_secs()).unwrap_or_default().to_string(),
+            ));
+        }
+        if self.request.token_code().is_some() {
+            errors.push(InvalidParameter::new(
+                Parameter::TokenCode,
+                "must not be fixed in a provider's request, which refreshes; give the provider an MFA token source",
+                "a code",
+            ));
+        }
+        if self.mfa.is_some() && self.request.serial_number().is_none() {
+            errors.push(InvalidParameter::new(
+                Parameter::SerialNumber,
+                "is required with an MFA token source",
+                "none",
+            ));
+        }
+        if let Some(errors) = ValidationErrors::from_vec(errors) {
+            return Err(errors);
+        }
+        let clock = self.time_source.unwrap_or_else(crate::clock::system);
+        let mfa = match (self.mfa, self.request.serial_number()) {
+            (Some(source), Some(serial)) => Some(MfaConfig {
+                source,
+                options: self.mfa_options,
+                device: Device::get(serial.as_str()),
+                serial: serial.clone(),
+                clock: clock.clone(),
+            }),
+            _ => None,
         };
-        let fetch = Box::new(StsFetch {
+        let client = client_with_source(self.sts.0, self.source);
+        let fetch = Arc::new(StsFetch {
             client,
             request: self.request,
+            mfa,
         });
-        let clock = self.time_source.unwrap_or_else(crate::clock::system);
-        let cache = Arc::new(Cache::new(fetch, clock, self.policy, self.seed));
-        AssumeRoleProvider {
-            inner: Arc::new(Inner { cache }),
-        }
+        Ok(AssumeRoleProvider {
+            handle: Handle::new(fetch, clock, self.policy, self.seed),
+        })
     }
 }
 

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::time::SystemTime;
 
-use totp_rs::{Secret, Totp};
+use totp_rs::Totp;
 
 use super::xml::unix_secs;
 
@@ -35,20 +35,10 @@ impl MfaMode {
     ///
     /// When the secret is not base32 or shorter than 128 bits; the message never shows it.
     pub(super) fn totp(secret_base32: &str) -> Self {
-        let normalized: String = secret_base32
-            .chars()
-            .filter(|c| !c.is_whitespace() && *c != '=')
-            .map(|c| c.to_ascii_uppercase())
-            .collect();
-        let secret = Secret::try_from_base32(&normalized)
-            .unwrap_or_else(|_| panic!("the TOTP secret is not valid base32"));
-        let totp = totp_rs::Builder::new()
-            .with_secret(secret)
-            .build()
-            .unwrap_or_else(|_| {
-                panic!("the TOTP secret must be at least 128 bits (26 base32 characters)")
-            });
-        MfaMode::Totp(Box::new(totp))
+        match crate::mfa::totp::parse_base32(secret_base32) {
+            Ok(totp) => MfaMode::Totp(Box::new(totp)),
+            Err(e) => panic!("{e}"),
+        }
     }
 }
 
@@ -130,7 +120,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "not valid base32")]
+    #[should_panic(expected = "got invalid base32")]
     fn a_bad_totp_secret_panics_without_showing_it() {
         let _ = MfaMode::totp("not base32!");
     }

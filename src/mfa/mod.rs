@@ -1,0 +1,257 @@
+//! MFA: where one-time codes come from, and the rules for using them.
+//!
+//! A [`TokenSource`] is asked for a code exactly when STS needs one. The provider
+//!
+//! - never sends a code twice: a code STS accepted (or rejected) for a device is remembered,
+//!   and a source that hands it back is asked again (a [`Totp`] source waits for its next step);
+//! - asks again when STS rejects a code, up to [`MfaOptions::attempts`] times;
+//! - asks one question at a time per MFA device in the whole process, so concurrent refreshes
+//!   of several providers queue behind one prompt;
+//! - gives up on a source after [`MfaOptions::prompt_timeout`] with [`MfaError::TimedOut`],
+//!   and never calls STS without a code.
+//!
+//! See [`crate::docs::mfa`] for choosing between MFA on each AssumeRole and an [`MfaSession`].
+
+mod channel;
+mod device;
+mod prompt;
+mod session;
+#[cfg(feature = "totp")]
+pub(crate) mod totp;
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+pub use channel::{ChannelSource, CodeSender};
+pub(crate) use device::{Device, with_code};
+pub use prompt::TerminalPrompt;
+pub use session::{MfaSession, MfaSessionBuilder};
+#[cfg(feature = "totp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
+pub use totp::{InvalidTotpSecret, Totp};
+
+use crate::request::{SerialNumber, TokenCode};
+
+/// The future a [`TokenSource`] returns.
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<TokenCode, MfaError>> + Send + 'a>>;
+
+/// Why a code is asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MfaReason {
+    /// The first credentials of a provider or session.
+    FirstLoad,
+    /// Credentials are being refreshed.
+    Refresh,
+    /// STS rejected the previous code (wrong, stale or already used).
+    Rejected,
+    /// The source handed back a code that was already used; a fresh one is needed.
+    CodeReused,
+}
+
+/// What a [`TokenSource`] is told when asked for a code.
+#[derive(Clone, Debug)]
+pub struct MfaContext {
+    serial_number: SerialNumber,
+    role_arn: Option<String>,
+    reason: MfaReason,
+    attempt: u32,
+}
+
+impl MfaContext {
+    /// A context; sources are usually handed one, but tests and wrappers can build one.
+    pub fn new(
+        serial_number: SerialNumber,
+        role_arn: Option<String>,
+        reason: MfaReason,
+        attempt: u32,
+    ) -> Self {
+        Self {
+            serial_number,
+            role_arn,
+            reason,
+            attempt,
+        }
+    }
+
+    /// The MFA device.
+    pub fn serial_number(&self) -> &SerialNumber {
+        &self.serial_number
+    }
+
+    /// The role being assumed, or `None` for an MFA session (GetSessionToken).
+    pub fn role_arn(&self) -> Option<&str> {
+        self.role_arn.as_deref()
+    }
+
+    /// Why a code is needed.
+    pub fn reason(&self) -> MfaReason {
+        self.reason
+    }
+
+    /// 1 for the first question of this load, then 2, 3, … after rejected or reused codes.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    pub(crate) fn next(&self, reason: MfaReason) -> Self {
+        Self {
+            reason,
+            attempt: self.attempt + 1,
+            ..self.clone()
+        }
+    }
+}
+
+/// Why no code could be had.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MfaError {
+    /// The person (or the application) declined to give a code.
+    #[error("MFA code entry was cancelled")]
+    Cancelled,
+    /// No code came within the prompt timeout.
+    #[error("no MFA code within {0:?}")]
+    TimedOut(Duration),
+    /// The source failed.
+    #[error("the MFA token source failed")]
+    Failed(#[source] Box<dyn StdError + Send + Sync + 'static>),
+    /// The source kept handing back codes that were already used.
+    #[error("the MFA token source gave only codes that were already used, {0} times")]
+    OnlyReusedCodes(u32),
+}
+
+impl MfaError {
+    /// Wraps any error as [`MfaError::Failed`].
+    pub fn failed(e: impl Into<Box<dyn StdError + Send + Sync + 'static>>) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// Where MFA codes come from: a terminal prompt, a GUI, a TOTP generator, a channel.
+///
+/// It is object-safe, `Send + Sync`, and async: return a boxed future. For closures, use
+/// [`from_fn`] (sync) or [`from_async_fn`] (async).
+///
+/// ```
+/// use sts_assume_role::mfa::{self, MfaContext, MfaError, TokenSource};
+/// use sts_assume_role::request::TokenCode;
+///
+/// let source = mfa::from_fn(|ctx: &MfaContext| {
+///     // Ask your UI here; never log the code.
+///     let typed = "123456";
+///     TokenCode::new(typed).map_err(MfaError::failed)
+/// });
+/// # let _: &dyn TokenSource = &source;
+/// ```
+pub trait TokenSource: Send + Sync + fmt::Debug {
+    /// Asks for a fresh code.
+    fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a>;
+}
+
+impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
+    fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a> {
+        (**self).token_code(ctx)
+    }
+}
+
+impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
+    fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a> {
+        (**self).token_code(ctx)
+    }
+}
+
+/// A [`TokenSource`] from a synchronous closure. It runs on the async task, so it should not
+/// block for long; for a blocking prompt use [`TerminalPrompt`] or [`from_async_fn`] with
+/// `spawn_blocking`.
+pub fn from_fn<F>(f: F) -> FnSource<F>
+where
+    F: Fn(&MfaContext) -> Result<TokenCode, MfaError> + Send + Sync,
+{
+    FnSource(f)
+}
+
+/// A [`TokenSource`] from an async closure (a closure returning a future).
+pub fn from_async_fn<F, Fut>(f: F) -> AsyncFnSource<F>
+where
+    F: Fn(MfaContext) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<TokenCode, MfaError>> + Send + 'static,
+{
+    AsyncFnSource(f)
+}
+
+/// See [`from_fn`].
+pub struct FnSource<F>(F);
+
+impl<F> fmt::Debug for FnSource<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FnSource")
+    }
+}
+
+impl<F> TokenSource for FnSource<F>
+where
+    F: Fn(&MfaContext) -> Result<TokenCode, MfaError> + Send + Sync,
+{
+    fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a> {
+        let result = (self.0)(ctx);
+        Box::pin(std::future::ready(result))
+    }
+}
+
+/// See [`from_async_fn`].
+pub struct AsyncFnSource<F>(F);
+
+impl<F> fmt::Debug for AsyncFnSource<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AsyncFnSource")
+    }
+}
+
+impl<F, Fut> TokenSource for AsyncFnSource<F>
+where
+    F: Fn(MfaContext) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<TokenCode, MfaError>> + Send + 'static,
+{
+    fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a> {
+        Box::pin((self.0)(ctx.clone()))
+    }
+}
+
+/// How the provider uses a token source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MfaOptions {
+    /// How long one question may take before [`MfaError::TimedOut`]. Default 5 minutes.
+    pub prompt_timeout: Duration,
+    /// How many codes to try per load when STS rejects them. Default 3.
+    pub attempts: u32,
+}
+
+impl Default for MfaOptions {
+    fn default() -> Self {
+        Self {
+            prompt_timeout: Duration::from_secs(300),
+            attempts: 3,
+        }
+    }
+}
+
+impl MfaOptions {
+    /// Sets the prompt timeout.
+    #[must_use]
+    pub fn prompt_timeout(mut self, timeout: Duration) -> Self {
+        self.prompt_timeout = timeout;
+        self
+    }
+
+    /// Sets the number of codes tried per load.
+    #[must_use]
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
+        self
+    }
+}

@@ -1,0 +1,297 @@
+//! An MFA session: GetSessionToken with one code, then role credentials without prompts.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use aws_types::SdkConfig;
+
+use super::{Device, MfaOptions, TokenSource, with_code};
+use crate::assume::{from_sdk_error, sdk_credentials};
+use crate::provider::fetch::{BoxFuture, Fetch, MfaConfig};
+use crate::provider::{Handle, RefreshPolicy, Status, client_with_source};
+use crate::request::{IntoParam, SerialNumber};
+use crate::{Error, InvalidParameter, Parameter, ValidationErrors};
+
+/// Session credentials from STS `GetSessionToken`, obtained with one MFA code and kept for
+/// hours (default 12), renewed with one new code shortly before they end.
+///
+/// Use it as the source credentials of any number of
+/// [`AssumeRoleProvider`](crate::AssumeRoleProvider)s: roles whose trust policy requires
+/// `aws:MultiFactorAuthPresent` then refresh hourly with no prompt while the session lives, as
+/// aws-vault does. Assuming a role from an MFA session is not role chaining.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use sts_assume_role::mfa::{MfaSession, TerminalPrompt};
+/// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
+///
+/// let base = aws_config::load_from_env().await; // long-term IAM user keys
+/// let session = MfaSession::builder("arn:aws:iam::123456789012:mfa/alice", TerminalPrompt::new())
+///     .sdk_config(&base)
+///     .build()?;
+/// let admin = AssumeRoleProvider::builder(
+///     AssumeRoleRequest::builder()
+///         .role_arn("arn:aws:iam::123456789012:role/admin")
+///         .role_session_name("alice")
+///         .build()?,
+/// )
+/// .sdk_config(&base)
+/// .source_credentials(session.clone())
+/// .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MfaSession {
+    handle: Handle,
+}
+
+/// Builds an [`MfaSession`].
+#[derive(Debug)]
+#[must_use]
+pub struct MfaSessionBuilder {
+    serial: Result<SerialNumber, InvalidParameter>,
+    source: Arc<dyn TokenSource>,
+    client: Option<aws_sdk_sts::Client>,
+    credentials: Option<SharedCredentialsProvider>,
+    duration: Duration,
+    max_mfa_age: Option<Duration>,
+    options: MfaOptions,
+    policy: RefreshPolicy,
+    time_source: Option<SharedTimeSource>,
+}
+
+/// GetSessionToken's `DurationSeconds` range: 15 minutes to 36 hours.
+const SESSION_RANGE: (u64, u64) = (900, 129_600);
+
+impl MfaSession {
+    /// Starts a builder for the MFA device `serial_number`, asking `source` for codes.
+    pub fn builder(
+        serial_number: impl IntoParam<SerialNumber>,
+        source: impl TokenSource + 'static,
+    ) -> MfaSessionBuilder {
+        MfaSessionBuilder {
+            serial: serial_number.into_param(),
+            source: Arc::new(source),
+            client: None,
+            credentials: None,
+            duration: Duration::from_secs(12 * 3600),
+            max_mfa_age: None,
+            options: MfaOptions::default(),
+            policy: RefreshPolicy::default(),
+            time_source: None,
+        }
+    }
+
+    /// Loads the session now (asking for a code) unless one is cached.
+    pub async fn prefetch(&self) -> Result<Credentials, provider::error::CredentialsError> {
+        self.handle.provide().await
+    }
+
+    /// Forgets the session; the next use asks for a code again.
+    pub fn invalidate(&self) {
+        self.handle.invalidate();
+    }
+
+    /// A snapshot of the session's state.
+    pub fn status(&self) -> Status {
+        self.handle.status()
+    }
+}
+
+impl ProvideCredentials for MfaSession {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.handle.provide()
+    }
+
+    fn fallback_on_interrupt(&self) -> Option<Credentials> {
+        self.handle.fallback()
+    }
+}
+
+impl MfaSessionBuilder {
+    /// Reach STS with a client made from this config; its credentials (long-term IAM user
+    /// keys: GetSessionToken refuses session credentials) call GetSessionToken.
+    pub fn sdk_config(mut self, config: &SdkConfig) -> Self {
+        self.client = Some(aws_sdk_sts::Client::new(config));
+        self
+    }
+
+    /// Reach STS with this client.
+    pub fn client(mut self, client: aws_sdk_sts::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Call GetSessionToken with these credentials instead of the client's own.
+    pub fn source_credentials(mut self, source: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(SharedCredentialsProvider::new(source));
+        self
+    }
+
+    /// How long the session lasts: 15 minutes to 36 hours (12 hours by default; STS caps the
+    /// root user at 1 hour).
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.duration = duration;
+        self
+    }
+
+    /// Renew the session (with a new code) before its MFA is `max` old, to match a trust
+    /// policy's `"NumericLessThan": {"aws:MultiFactorAuthAge": "<max seconds>"}`.
+    pub fn max_mfa_age(mut self, max: Duration) -> Self {
+        self.max_mfa_age = Some(max);
+        self
+    }
+
+    /// How the token source is used: prompt timeout, attempts.
+    pub fn mfa_options(mut self, options: MfaOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// When to renew. The default renews up to 22.5 minutes before the session ends.
+    pub fn refresh_policy(mut self, policy: RefreshPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The clock (the system clock unless set).
+    pub fn time_source(mut self, time_source: impl TimeSource + 'static) -> Self {
+        self.time_source = Some(SharedTimeSource::new(time_source));
+        self
+    }
+
+    /// Builds the session. Nothing is asked until it is first used or prefetched.
+    ///
+    /// # Errors
+    ///
+    /// An invalid serial number, a duration outside 900–129600 whole seconds, or no STS
+    /// access (neither `sdk_config` nor `client`).
+    pub fn build(self) -> Result<MfaSession, ValidationErrors> {
+        let mut errors = Vec::new();
+        let secs = self.duration.as_secs();
+        if self.duration.subsec_nanos() != 0 || secs < SESSION_RANGE.0 || secs > SESSION_RANGE.1 {
+            errors.push(InvalidParameter::new(
+                Parameter::DurationSeconds,
+                "must be 900-129600 whole seconds for GetSessionToken",
+                format!("{:?}", self.duration),
+            ));
+        }
+        let serial = self.serial.map_err(|e| errors.push(e)).ok();
+        if self.client.is_none() {
+            errors.push(InvalidParameter::new(
+                Parameter::SerialNumber,
+                "needs STS access: call sdk_config or client on the MfaSession builder",
+                "neither",
+            ));
+        }
+        let (Some(serial), Some(client), None) = (
+            serial,
+            self.client,
+            ValidationErrors::from_vec(errors.clone()),
+        ) else {
+            return Err(ValidationErrors::from_vec(errors)
+                .unwrap_or_else(|| unreachable!("errors were pushed")));
+        };
+        let clock = self.time_source.unwrap_or_else(crate::clock::system);
+        let label = format!("MFA session of {serial}");
+        let fetch = Arc::new(SessionFetch {
+            client: client_with_source(client, self.credentials),
+            duration_secs: secs as i32,
+            max_mfa_age: self.max_mfa_age,
+            mfa: MfaConfig {
+                source: self.source,
+                options: self.options,
+                device: Device::get(serial.as_str()),
+                serial,
+                clock: clock.clone(),
+            },
+            label,
+        });
+        Ok(MfaSession {
+            handle: Handle::new(fetch, clock, self.policy, None),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct SessionFetch {
+    client: aws_sdk_sts::Client,
+    duration_secs: i32,
+    max_mfa_age: Option<Duration>,
+    mfa: MfaConfig,
+    label: String,
+}
+
+impl Fetch for SessionFetch {
+    fn fetch(self: Arc<Self>, first: bool) -> BoxFuture<Result<Credentials, Error>> {
+        Box::pin(async move {
+            let mfa = &self.mfa;
+            let reason = if first {
+                super::MfaReason::FirstLoad
+            } else {
+                super::MfaReason::Refresh
+            };
+            let ctx = super::MfaContext::new(mfa.serial.clone(), None, reason, 1);
+            let (credentials, accepted_at) = with_code(
+                &mfa.device,
+                &*mfa.source,
+                &mfa.options,
+                &mfa.clock,
+                ctx,
+                |code| {
+                    let op = self
+                        .client
+                        .get_session_token()
+                        .duration_seconds(self.duration_secs)
+                        .serial_number(mfa.serial.as_str())
+                        .token_code(code.expose());
+                    let clock = mfa.clock.clone();
+                    async move {
+                        let out = op.send().await.map_err(from_sdk_error)?;
+                        let creds = out
+                            .credentials
+                            .ok_or(Error::IncompleteResponse("Credentials"))?;
+                        Ok((sdk_credentials(creds, None)?, clock.now()))
+                    }
+                },
+            )
+            .await?;
+            Ok(cap_expiry(credentials, accepted_at, self.max_mfa_age))
+        })
+    }
+
+    fn label(&self) -> &str {
+        &self.label
+    }
+
+    fn prompts(&self) -> bool {
+        true
+    }
+}
+
+/// Shortens the credentials' life to the MFA age limit, so they are renewed before roles
+/// whose trust policy limits `aws:MultiFactorAuthAge` start refusing them.
+fn cap_expiry(
+    credentials: Credentials,
+    accepted_at: SystemTime,
+    max_age: Option<Duration>,
+) -> Credentials {
+    let Some(max) = max_age else {
+        return credentials;
+    };
+    let limit = accepted_at + max;
+    match credentials.expiry() {
+        Some(expiry) if expiry <= limit => credentials,
+        _ => {
+            let mut capped = credentials;
+            *capped.expiry_mut() = Some(limit);
+            capped
+        }
+    }
+}
