@@ -1,7 +1,7 @@
 //! The provider's cache: lock-free reads of valid credentials, one refresh in flight at a time,
 //! and memory of failures.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
@@ -51,6 +51,9 @@ pub(crate) struct Cache {
     /// refresh is running, or a failure is being backed off). Lets the advisory path skip the
     /// lock.
     advisory_gate: AtomicU64,
+    /// Whether credentials were ever loaded (an invalidated cache refreshes, it does not load
+    /// for the first time).
+    loaded: AtomicBool,
     control: Mutex<Control>,
     fetch: Arc<dyn Fetch>,
     pub(crate) clock: SharedTimeSource,
@@ -82,6 +85,7 @@ impl Cache {
         Self {
             current: ArcSwapOption::empty(),
             advisory_gate: AtomicU64::new(0),
+            loaded: AtomicBool::new(false),
             control: Mutex::new(Control::default()),
             fetch,
             clock,
@@ -235,7 +239,7 @@ impl Cache {
 
     /// One STS call, and the bookkeeping after it.
     async fn refresh(self: Arc<Self>, started: SystemTime) -> FlightResult {
-        let first = self.current.load().is_none();
+        let first = !self.loaded.load(Ordering::Acquire);
         let outcome = Arc::clone(&self.fetch).fetch(first).await;
         let now = self.clock.now();
         let took = now.duration_since(started).unwrap_or_default();
@@ -250,6 +254,7 @@ impl Cache {
                     schedule,
                 });
                 self.current.store(Some(Arc::clone(&cached)));
+                self.loaded.store(true, Ordering::Release);
                 ctl.failure = None;
                 self.advisory_gate.store(0, Ordering::Release);
                 tracing::info!(

@@ -1,0 +1,645 @@
+//! MFA against the mock STS in TOTP mode, in virtual time: single-use codes, rejected codes,
+//! one prompt per device, MFA sessions, role chaining, MFA age, timeouts and cancellation.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_credential_types::provider::error::CredentialsError;
+use sts_assume_role::mfa::{
+    self, MfaContext, MfaError, MfaOptions, MfaReason, MfaSession, TokenSource, Totp,
+};
+use sts_assume_role::request::TokenCode;
+use sts_assume_role::test_util::{Action, ManualClock, MockSts};
+use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, Error, Parameter, RefreshPolicy};
+
+const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+const ROLE: &str = "arn:aws:iam::123456789012:role/locked";
+const MIN: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+
+async fn totp_mock(clock: &ManualClock) -> MockSts {
+    let mock = MockSts::builder()
+        .time_source(clock.clone())
+        .totp_secret_base32(SECRET)
+        .start()
+        .await;
+    mock.require_mfa(ROLE);
+    mock
+}
+
+/// The mock's config, without SDK timers that paused tokio time would fire during real I/O.
+fn config(mock: &MockSts) -> aws_types::SdkConfig {
+    mock.sdk_config_builder()
+        .timeout_config(TimeoutConfig::disabled())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
+        .build()
+}
+
+/// A token source that counts its questions and records their contexts.
+#[derive(Debug)]
+struct Counted<S> {
+    inner: Arc<S>,
+    asked: Arc<Mutex<Vec<(MfaReason, u32)>>>,
+}
+
+impl<S> Clone for Counted<S> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+            asked: self.asked.clone(),
+        }
+    }
+}
+
+impl<S> Counted<S> {
+    fn new(inner: S) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            asked: Arc::default(),
+        }
+    }
+    fn count(&self) -> usize {
+        self.asked.lock().unwrap().len()
+    }
+    fn reasons(&self) -> Vec<MfaReason> {
+        self.asked.lock().unwrap().iter().map(|(r, _)| *r).collect()
+    }
+}
+
+impl<S: TokenSource> TokenSource for Counted<S> {
+    fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> mfa::TokenFuture<'a> {
+        self.asked
+            .lock()
+            .unwrap()
+            .push((ctx.reason(), ctx.attempt()));
+        self.inner.token_code(ctx)
+    }
+}
+
+fn totp(clock: &ManualClock) -> Counted<Totp> {
+    Counted::new(
+        Totp::from_base32(SECRET)
+            .unwrap()
+            .time_source(clock.clone()),
+    )
+}
+
+fn role_request(role: &str, serial: Option<&str>) -> AssumeRoleRequest {
+    let b = AssumeRoleRequest::builder()
+        .role_arn(role)
+        .role_session_name("mfa-test");
+    match serial {
+        Some(s) => b.serial_number(s).build().unwrap(),
+        None => b.build().unwrap(),
+    }
+}
+
+/// Each test its own MFA device: devices are process-wide, and tests run in parallel.
+fn serial(test: &str) -> String {
+    format!(
+        "arn:aws:iam::123456789012:mfa/{}",
+        &test[..test.len().min(40)]
+    )
+}
+
+fn codes_sent(mock: &MockSts) -> Vec<String> {
+    mock.requests()
+        .iter()
+        .filter_map(|r| r.param("TokenCode").map(str::to_owned))
+        .collect()
+}
+
+async fn settle(p: &AssumeRoleProvider) {
+    for _ in 0..1000 {
+        if !p.status().refreshing {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("refresh did not finish");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_reused_code_is_never_sent_to_sts() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let source = totp(&clock);
+    let serial = serial("a_reused_code_is_never_sent_to_sts");
+    // Two providers on one device load within the same 30-second TOTP step.
+    let build = |role: &str| {
+        AssumeRoleProvider::builder(role_request(role, Some(&serial)))
+            .sdk_config(&config(&mock))
+            .mfa(source.clone())
+            .time_source(clock.clone())
+            .build()
+            .unwrap()
+    };
+    mock.require_mfa("arn:aws:iam::123456789012:role/other");
+    let a = build(ROLE);
+    let b = build("arn:aws:iam::123456789012:role/other");
+    a.provide_credentials().await.unwrap();
+    b.provide_credentials().await.unwrap();
+    let sent = codes_sent(&mock);
+    assert_eq!(sent.len(), 2, "both accepted first time");
+    assert_ne!(sent[0], sent[1], "the second waited for the next TOTP step");
+
+    // A source that repeats itself is asked again rather than sending the repeat.
+    let repeating = Counted::new(mfa::from_fn({
+        let calls = AtomicU32::new(0);
+        move |_: &MfaContext| {
+            let n = calls.fetch_add(1, Ordering::SeqCst);
+            TokenCode::new(if n < 2 { "111111" } else { "222222" }).map_err(MfaError::failed)
+        }
+    }));
+    let plain = MockSts::builder().time_source(clock.clone()).start().await; // any code
+    plain.require_mfa(ROLE);
+    let p = AssumeRoleProvider::builder(role_request(
+        ROLE,
+        Some("arn:aws:iam::123456789012:mfa/repeat"),
+    ))
+    .sdk_config(&config(&plain))
+    .mfa(repeating.clone())
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
+    p.provide_credentials().await.unwrap();
+    p.invalidate();
+    p.provide_credentials().await.unwrap();
+    assert_eq!(codes_sent(&plain), ["111111", "222222"]);
+    assert_eq!(
+        repeating.reasons(),
+        [
+            MfaReason::FirstLoad,
+            MfaReason::Refresh,
+            MfaReason::CodeReused
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts() {
+    let clock = ManualClock::default();
+    let mock = MockSts::builder()
+        .time_source(clock.clone())
+        .mfa_code("424242")
+        .start()
+        .await;
+    mock.require_mfa(ROLE);
+    let wrong = Counted::new(mfa::from_fn({
+        let n = AtomicU32::new(0);
+        move |_: &MfaContext| {
+            let i = n.fetch_add(1, Ordering::SeqCst);
+            TokenCode::new(format!("00000{i}")).map_err(MfaError::failed)
+        }
+    }));
+    let p = AssumeRoleProvider::builder(role_request(
+        ROLE,
+        Some(&serial(
+            "a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts",
+        )),
+    ))
+    .sdk_config(&mock.sdk_config())
+    .mfa(wrong.clone())
+    .mfa_options(MfaOptions::default().attempts(3))
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
+    let err = p.provide_credentials().await.unwrap_err();
+    let CredentialsError::ProviderError(e) = &err else {
+        panic!("{err:?}")
+    };
+    let shared = std::error::Error::source(&err)
+        .unwrap()
+        .downcast_ref::<sts_assume_role::SharedError>()
+        .unwrap();
+    assert!(shared.inner().is_mfa_rejected(), "{e:?}");
+    assert_eq!(wrong.count(), 3);
+    assert_eq!(mock.calls(Action::AssumeRole), 3);
+    assert_eq!(
+        wrong.reasons(),
+        [
+            MfaReason::FirstLoad,
+            MfaReason::Rejected,
+            MfaReason::Rejected
+        ]
+    );
+
+    // Wrong, then right: success on the second code.
+    let answers = Mutex::new(vec!["424242", "999999"]);
+    let p = AssumeRoleProvider::builder(role_request(
+        ROLE,
+        Some("arn:aws:iam::123456789012:mfa/second"),
+    ))
+    .sdk_config(&mock.sdk_config())
+    .mfa(mfa::from_fn(move |_: &MfaContext| {
+        TokenCode::new(answers.lock().unwrap().pop().unwrap()).map_err(MfaError::failed)
+    }))
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
+    p.provide_credentials().await.unwrap();
+    assert_eq!(mock.calls(Action::AssumeRole), 5);
+}
+
+fn session(mock: &MockSts, clock: &ManualClock, source: Counted<Totp>, name: &str) -> MfaSession {
+    MfaSession::builder(serial(name), source)
+        .sdk_config(&config(mock))
+        .time_source(clock.clone())
+        .refresh_policy(RefreshPolicy::default().jitter(0.0))
+        .build()
+        .unwrap()
+}
+
+fn role_on_session(
+    mock: &MockSts,
+    clock: &ManualClock,
+    session: &MfaSession,
+    i: usize,
+) -> AssumeRoleProvider {
+    let role = format!("arn:aws:iam::123456789012:role/team{i}");
+    mock.require_mfa(&role);
+    AssumeRoleProvider::builder(role_request(&role, None))
+        .sdk_config(&config(mock))
+        .source_credentials(session.clone())
+        .time_source(clock.clone())
+        .refresh_policy(RefreshPolicy::default().jitter(0.0))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_refreshes_across_five_providers_on_one_device_cost_one_prompt() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let source = totp(&clock);
+    let session = session(&mock, &clock, source.clone(), "hundred");
+    let providers: Vec<_> = (0..5)
+        .map(|i| role_on_session(&mock, &clock, &session, i))
+        .collect();
+    let tasks: Vec<_> = (0..100)
+        .map(|i| {
+            let p = providers[i % 5].clone();
+            tokio::spawn(async move {
+                p.provide_credentials()
+                    .await
+                    .map(|c| c.access_key_id().to_owned())
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(source.count(), 1);
+    assert_eq!(mock.calls(Action::GetSessionToken), 1);
+    assert_eq!(mock.calls(Action::AssumeRole), 5);
+}
+
+#[tokio::test]
+async fn an_mfa_session_serves_three_roles_for_eight_hours_with_one_prompt() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let source = totp(&clock);
+    let session = session(&mock, &clock, source.clone(), "eight-hours");
+    let providers: Vec<_> = (0..3)
+        .map(|i| role_on_session(&mock, &clock, &session, i))
+        .collect();
+    for _ in 0..8 * 60 {
+        for p in &providers {
+            let creds = p.provide_credentials().await.unwrap();
+            assert!(creds.expiry().unwrap() > clock.now());
+            settle(p).await;
+        }
+        clock.advance(MIN);
+    }
+    assert_eq!(source.count(), 1, "one prompt in eight hours");
+    assert_eq!(
+        mock.calls(Action::GetSessionToken),
+        1,
+        "the 12-hour session outlives the run"
+    );
+    // Each provider: the first load, then a refresh every 45 minutes (1-hour credentials,
+    // refreshed 15 minutes early, jitter off) at 45, 90, ..., 450 minutes: 1 + 10 = 11.
+    assert_eq!(mock.calls(Action::AssumeRole), 3 * 11);
+}
+
+#[tokio::test]
+async fn direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let totp = Arc::new(
+        Totp::from_base32(SECRET)
+            .unwrap()
+            .time_source(clock.clone()),
+    );
+    let source = Counted::new(mfa::from_async_fn({
+        let gate = gate.clone();
+        move |ctx: MfaContext| {
+            let gate = gate.clone();
+            let totp = totp.clone();
+            async move {
+                // The person takes their time: the test lets them answer.
+                gate.acquire().await.unwrap().forget();
+                totp.token_code(&ctx).await
+            }
+        }
+    }));
+    let p = AssumeRoleProvider::builder(role_request(
+        ROLE,
+        Some(&serial(
+            "direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt",
+        )),
+    ))
+    .sdk_config(&mock.sdk_config())
+    .mfa(source.clone())
+    .time_source(clock.clone())
+    .refresh_policy(RefreshPolicy::default().jitter(0.0))
+    .build()
+    .unwrap();
+    gate.add_permits(1);
+    let mut current = p.provide_credentials().await.unwrap();
+    let mut refreshes = 0;
+    for _ in 0..8 * 60 {
+        clock.advance(MIN);
+        let quick = tokio::time::timeout(Duration::from_secs(1), p.provide_credentials()).await;
+        let creds = quick.expect("a caller waited on a prompt").unwrap();
+        if p.status().refreshing {
+            // The prompt is pending: callers keep the cached credentials, even deep into the
+            // last minutes before expiry.
+            assert_eq!(creds.access_key_id(), current.access_key_id());
+            clock.advance(12 * MIN);
+            let again = tokio::time::timeout(Duration::from_secs(1), p.provide_credentials()).await;
+            assert_eq!(
+                again.expect("waited").unwrap().access_key_id(),
+                current.access_key_id()
+            );
+            assert!(current.expiry().unwrap() > clock.now());
+            gate.add_permits(1);
+            settle(&p).await;
+            refreshes += 1;
+            let next = p.provide_credentials().await.unwrap();
+            assert_ne!(next.access_key_id(), current.access_key_id());
+            current = next;
+        }
+    }
+    assert!(refreshes >= 8, "{refreshes}");
+    assert_eq!(source.count(), 1 + refreshes, "one prompt per load");
+    assert_eq!(mock.calls(Action::AssumeRole) as usize, 1 + refreshes);
+}
+
+#[tokio::test]
+async fn role_chaining_over_one_hour_is_refused_but_mfa_sessions_are_not_chaining() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let hop1 =
+        AssumeRoleProvider::builder(role_request("arn:aws:iam::123456789012:role/hop1", None))
+            .sdk_config(&mock.sdk_config())
+            .build()
+            .unwrap();
+    let long = AssumeRoleRequest::builder()
+        .role_arn("arn:aws:iam::123456789012:role/hop2")
+        .role_session_name("chain")
+        .duration_seconds(7200)
+        .build()
+        .unwrap();
+    let err = AssumeRoleProvider::builder(long.clone())
+        .sdk_config(&mock.sdk_config())
+        .source_credentials(hop1.clone())
+        .build()
+        .unwrap_err();
+    assert!(err.contains(Parameter::DurationSeconds));
+    assert!(err.to_string().contains("role chaining"), "{err}");
+    let ok = long.with_duration(sts_assume_role::request::SessionDuration::ROLE_CHAINING_MAX);
+    let chained = AssumeRoleProvider::builder(ok)
+        .sdk_config(&mock.sdk_config())
+        .source_credentials(hop1)
+        .build()
+        .unwrap();
+    chained.provide_credentials().await.unwrap();
+
+    // From an MFA session, two hours are fine: STS (and the mock) agree.
+    let session = session(&mock, &clock, totp(&clock), "chaining");
+    mock.require_mfa("arn:aws:iam::123456789012:role/hop2");
+    let from_session = AssumeRoleProvider::builder(long)
+        .sdk_config(&config(&mock))
+        .source_credentials(session)
+        .time_source(clock.clone())
+        .build()
+        .unwrap();
+    let creds = from_session.provide_credentials().await.unwrap();
+    assert_eq!(creds.expiry().unwrap(), clock.now() + 2 * HOUR);
+}
+
+#[tokio::test]
+async fn the_mfa_age_option_renews_the_session_before_the_limit() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let source = totp(&clock);
+    let role = "arn:aws:iam::123456789012:role/team0";
+    mock.max_mfa_age(role, HOUR);
+    let session = MfaSession::builder(
+        serial("the_mfa_age_option_renews_the_session_before_the_limit"),
+        source.clone(),
+    )
+    .sdk_config(&config(&mock))
+    .time_source(clock.clone())
+    .max_mfa_age(HOUR)
+    .refresh_policy(RefreshPolicy::default().jitter(0.0))
+    .build()
+    .unwrap();
+    let p = role_on_session(&mock, &clock, &session, 0);
+    // The role provider keeps refreshing (every 45 minutes) through the run; each AssumeRole
+    // must find the session's MFA younger than an hour.
+    for _ in 0..3 * 60 {
+        p.provide_credentials().await.unwrap();
+        settle(&p).await;
+        for _ in 0..100 {
+            if !session.status().refreshing {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        clock.advance(MIN);
+    }
+    // The session is capped at one hour of MFA age and renewed 15 minutes before: prompts at
+    // 0, 45, 90 and 135 minutes.
+    assert_eq!(source.count(), 4);
+    assert_eq!(mock.calls(Action::GetSessionToken), 4);
+    assert_eq!(mock.calls(Action::AssumeRole), 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let p = AssumeRoleProvider::builder(role_request(
+        ROLE,
+        Some(&serial(
+            "a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call",
+        )),
+    ))
+    .sdk_config(&config(&mock))
+    .mfa(mfa::from_async_fn(|_ctx| std::future::pending()))
+    .mfa_options(MfaOptions::default().prompt_timeout(Duration::from_secs(30)))
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
+    let err = p.provide_credentials().await.unwrap_err();
+    let shared = std::error::Error::source(&err)
+        .unwrap()
+        .downcast_ref::<sts_assume_role::SharedError>()
+        .unwrap();
+    assert!(
+        matches!(shared.inner(), Error::Mfa(MfaError::TimedOut(d)) if *d == Duration::from_secs(30)),
+        "{shared:?}"
+    );
+    assert_eq!(mock.calls(Action::AssumeRole), 0);
+}
+
+#[tokio::test]
+async fn a_cancelled_prompt_gives_a_typed_error_and_no_sts_call() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let p = AssumeRoleProvider::builder(role_request(
+        ROLE,
+        Some(&serial(
+            "a_cancelled_prompt_gives_a_typed_error_and_no_sts_call",
+        )),
+    ))
+    .sdk_config(&mock.sdk_config())
+    .mfa(mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)))
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
+    let err = p.provide_credentials().await.unwrap_err();
+    let shared = std::error::Error::source(&err)
+        .unwrap()
+        .downcast_ref::<sts_assume_role::SharedError>()
+        .unwrap();
+    assert!(
+        matches!(shared.inner(), Error::Mfa(MfaError::Cancelled)),
+        "{shared:?}"
+    );
+    assert_eq!(mock.calls(Action::AssumeRole), 0);
+}
+
+#[tokio::test]
+async fn terminal_prompt_asks_on_its_output_and_reads_its_input() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let code = mock.current_totp_code().unwrap();
+    let output = SharedBuf::default();
+    let prompt =
+        mfa::TerminalPrompt::with_io(std::io::Cursor::new(format!("{code}\n")), output.clone());
+    let p = AssumeRoleProvider::builder(role_request(
+        ROLE,
+        Some(&serial(
+            "terminal_prompt_asks_on_its_output_and_reads_its_input",
+        )),
+    ))
+    .sdk_config(&mock.sdk_config())
+    .mfa(prompt)
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
+    p.provide_credentials().await.unwrap();
+    let asked = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(
+        asked,
+        format!(
+            "MFA code for {} (to assume {ROLE}): ",
+            serial("terminal_prompt_asks_on_its_output_and_reads_its_input")
+        )
+    );
+    // End of input is a cancellation, not an empty code.
+    let eof = mfa::TerminalPrompt::with_io(std::io::Cursor::new(""), std::io::sink());
+    let ctx = MfaContext::new(
+        serial("terminal_prompt_asks_on_its_output_and_reads_its_input")
+            .parse()
+            .unwrap(),
+        None,
+        MfaReason::FirstLoad,
+        1,
+    );
+    assert!(matches!(
+        eof.token_code(&ctx).await,
+        Err(MfaError::Cancelled)
+    ));
+}
+
+#[tokio::test]
+async fn channel_source_hands_over_codes_pushed_from_elsewhere() {
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let (source, sender) = mfa::ChannelSource::new();
+    let mut requests = sender.requests();
+    let code = mock.current_totp_code().unwrap();
+    let gui = tokio::spawn(async move {
+        loop {
+            requests.changed().await.unwrap();
+            let wanted = requests.borrow_and_update().clone();
+            if let Some(ctx) = wanted {
+                assert_eq!(ctx.role_arn(), Some(ROLE));
+                sender.send(&code).unwrap();
+                return;
+            }
+        }
+    });
+    let p = AssumeRoleProvider::builder(role_request(
+        ROLE,
+        Some(&serial(
+            "channel_source_hands_over_codes_pushed_from_elsewhere",
+        )),
+    ))
+    .sdk_config(&mock.sdk_config())
+    .mfa(source)
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
+    p.provide_credentials().await.unwrap();
+    gui.await.unwrap();
+}
+
+#[derive(Clone, Default)]
+struct SharedBuf(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for SharedBuf {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn provider_refuses_a_fixed_token_code_or_a_source_without_serial() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mock = rt.block_on(MockSts::start());
+    let fixed = AssumeRoleRequest::builder()
+        .role_arn(ROLE)
+        .role_session_name("x1")
+        .serial_number("arn:aws:iam::123456789012:mfa/u")
+        .token_code("123456")
+        .build()
+        .unwrap();
+    let err = AssumeRoleProvider::builder(fixed)
+        .sdk_config(&mock.sdk_config())
+        .build()
+        .unwrap_err();
+    assert!(err.contains(Parameter::TokenCode));
+    let err = AssumeRoleProvider::builder(role_request(ROLE, None))
+        .sdk_config(&mock.sdk_config())
+        .mfa(mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)))
+        .build()
+        .unwrap_err();
+    assert!(err.contains(Parameter::SerialNumber));
+}
