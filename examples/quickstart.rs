@@ -1,4 +1,4 @@
-//! Assume a role that requires MFA, then call AWS as that role.
+//! Act as a role that requires MFA, with credentials that refresh themselves.
 //!
 //! Runs against the crate's mock STS, in this process, so it needs no AWS account:
 //!
@@ -7,13 +7,16 @@
 //! ```
 //!
 //! To run it against AWS: load your own configuration instead of the mock's
-//! (`aws_config::load_from_env().await`), use your role ARN and MFA device, and make
-//! `mfa_code_from_authenticator` ask the user for a code.
+//! (`aws_config::load_from_env().await`), use your role ARN and MFA device, and replace the
+//! TOTP source with `TerminalPrompt::new()` to ask the person at the keyboard.
 
+use aws_config::BehaviorVersion;
+use aws_config::identity::IdentityCache;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use sts_assume_role::AssumeRoleRequest;
-use sts_assume_role::test_util::MockSts;
+use sts_assume_role::mfa::Totp;
+use sts_assume_role::test_util::{Action, MockSts};
+use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
 
 /// The role to assume. Its trust policy (in the mock) requires MFA.
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/demo-admin";
@@ -21,18 +24,6 @@ const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/demo-admin";
 /// The demo MFA device's TOTP secret, shared by the mock STS and the "phone" below.
 /// A real secret lives only in the authenticator app.
 const DEMO_TOTP_SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-
-/// Stands in for the user's authenticator app: returns the current six-digit code.
-///
-/// In a real program, ask the user instead, for example by reading a line from stdin.
-fn mfa_code_from_authenticator() -> String {
-    let secret = totp_rs::Secret::try_from_base32(DEMO_TOTP_SECRET).expect("the demo secret");
-    let totp = totp_rs::Builder::new()
-        .with_secret(secret)
-        .build()
-        .expect("the demo secret is long enough");
-    totp.generate_current().to_string()
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -42,35 +33,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .start()
         .await;
     mock.require_mfa(ROLE_ARN);
-    let sdk_config = mock.sdk_config(); // With AWS: aws_config::load_from_env().await
-    let mfa_serial = mock.mfa_serial_number();
-    println!("Assuming role       {ROLE_ARN}");
+    let base = mock.sdk_config(); // With AWS: aws_config::load_from_env().await
+    println!("Role                {ROLE_ARN}");
 
     // 1. The request. Every parameter is checked here, before anything is sent.
-    let token_code = mfa_code_from_authenticator();
-    println!("MFA code obtained   for {mfa_serial}");
     let request = AssumeRoleRequest::builder()
         .role_arn(ROLE_ARN)
         .role_session_name("quickstart")
-        .serial_number(mfa_serial)
-        .token_code(token_code)
+        .serial_number(mock.mfa_serial_number())
         .build()?;
 
-    // 2. STS AssumeRole, signed with our own credentials.
-    let sts = aws_sdk_sts::Client::new(&sdk_config);
-    let assumed = request.send(&sts).await?;
-    let credentials = assumed.credentials().clone();
-    let expires = DateTime::from(assumed.expiration()).fmt(Format::DateTime)?;
+    // 2. A provider that asks for an MFA code exactly when it needs one. Here a TOTP
+    //    generator stands in for the user's phone.
+    let provider = AssumeRoleProvider::builder(request)
+        .sdk_config(&base)
+        .mfa(Totp::from_base32(DEMO_TOTP_SECRET)?)
+        .build()?;
+    let credentials = provider.prefetch().await?; // the MFA code is asked for here
+    let expires = DateTime::from(credentials.expiry().unwrap_or(std::time::UNIX_EPOCH));
+    println!("MFA code            obtained from the TOTP source and used once");
     println!("Access key ID       {}", credentials.access_key_id());
-    println!("Expires             {expires}");
+    println!("Expires             {}", expires.fmt(Format::DateTime)?);
 
-    // 3. Any AWS SDK client can now act as the role: here, STS GetCallerIdentity.
-    let as_role = aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::config::Builder::from(&sdk_config)
-            .credentials_provider(credentials)
-            .build(),
+    // 3. Any AWS SDK client can now act as the role, refreshed in the background.
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(base.region().cloned())
+        .endpoint_url(mock.endpoint_url())
+        .credentials_provider(provider)
+        .identity_cache(IdentityCache::no_cache()) // the provider caches by itself
+        .load()
+        .await;
+    let sts = aws_sdk_sts::Client::new(&config);
+    for _ in 0..3 {
+        let identity = sts.get_caller_identity().send().await?;
+        println!("Caller identity     {}", identity.arn().unwrap_or("?"));
+    }
+    println!(
+        "STS calls           {} AssumeRole for {} requests",
+        mock.calls(Action::AssumeRole),
+        mock.calls(Action::GetCallerIdentity)
     );
-    let identity = as_role.get_caller_identity().send().await?;
-    println!("Caller identity     {}", identity.arn().unwrap_or("?"));
     Ok(())
 }

@@ -1,5 +1,39 @@
-//! Act as another AWS IAM role from Rust: a typed, validated STS `AssumeRole` request, and
-//! credentials for it.
+//! Act as another AWS IAM role from Rust.
+//!
+//! - [`AssumeRoleRequest`]: every STS `AssumeRole` parameter, typed and checked locally
+//!   before any network call, with an error naming each parameter and rule broken.
+//! - [`AssumeRoleProvider`]: credentials for the role, implementing
+//!   [`ProvideCredentials`](aws_credential_types::provider::ProvideCredentials); cached,
+//!   refreshed in the background before expiry, single flight, and kept through STS faults.
+//! - [`mfa`]: MFA codes from a terminal prompt, a TOTP secret, a channel or your own callback,
+//!   asked exactly when needed and never reused; [`mfa::MfaSession`] asks once for hours.
+//! - [`test_util`] (feature `test-util`): a mock STS speaking the real wire protocol.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use aws_config::BehaviorVersion;
+//! use aws_config::identity::IdentityCache;
+//! use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
+//!
+//! let base = aws_config::load_defaults(BehaviorVersion::latest()).await;
+//! let provider = AssumeRoleProvider::builder(
+//!     AssumeRoleRequest::builder()
+//!         .role_arn("arn:aws:iam::123456789012:role/reader")
+//!         .role_session_name("reader")
+//!         .build()?,
+//! )
+//! .sdk_config(&base)
+//! .build()?;
+//! let config = aws_config::defaults(BehaviorVersion::latest())
+//!     .credentials_provider(provider)
+//!     .identity_cache(IdentityCache::no_cache()) // the provider caches by itself
+//!     .load()
+//!     .await;
+//! # Ok(()) }
+//! ```
+//!
+//! Guides: [`docs::mfa`] (MFA on each AssumeRole or an MFA session), [`docs::refresh`] (the
+//! refresh model beside the other SDKs').
 #![warn(
     missing_docs,
     missing_debug_implementations,
@@ -10,6 +44,7 @@
 
 mod assume;
 mod clock;
+pub mod docs;
 mod error;
 pub mod mfa;
 mod provider;

@@ -135,12 +135,12 @@ impl Cache {
         if ctl.flight.is_some() {
             return;
         }
-        if let Some(f) = &ctl.failure {
-            if now < f.retry_at {
-                self.advisory_gate
-                    .store(millis(f.retry_at), Ordering::Release);
-                return;
-            }
+        if let Some(f) = &ctl.failure
+            && now < f.retry_at
+        {
+            self.advisory_gate
+                .store(millis(f.retry_at), Ordering::Release);
+            return;
         }
         if tokio::runtime::Handle::try_current().is_err() {
             // Nothing would drive a background task; the mandatory window will refresh.
@@ -331,14 +331,14 @@ impl Cache {
 
     /// Cancels a refresh in flight; called when the last provider clone is dropped.
     pub(crate) fn cancel(&self) {
-        if let Some(flight) = self.control().flight.take() {
-            if let Some(abort) = flight.abort {
-                abort.abort();
-                tracing::debug!(
-                    role_arn = self.role_arn(),
-                    "provider dropped; refresh in flight cancelled"
-                );
-            }
+        if let Some(flight) = self.control().flight.take()
+            && let Some(abort) = flight.abort
+        {
+            abort.abort();
+            tracing::debug!(
+                label = self.role_arn(),
+                "provider dropped; refresh in flight cancelled"
+            );
         }
     }
 }
