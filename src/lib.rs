@@ -60,3 +60,8 @@ pub use provider::{
     AssumeRoleProvider, NoSts, ProviderBuilder, RefreshPolicy, SharedError, Status, WithSts,
 };
 pub use request::AssumeRoleRequest;
+
+// The README's snippets are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
