@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
+use sts_assume_role::mfa::{self, TokenSource};
 use sts_assume_role::request::TokenCode;
 use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy};
@@ -136,6 +137,51 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let chained_creds = chained.provide_credentials().await.unwrap();
     debug_and_display.push(format!("{chained_creds:?} {chained:?}"));
 
+    // MFA: a TOTP source and an MFA session asking it, a channel, a prompt, contexts, errors.
+    let totp_mock = MockSts::builder()
+        .time_source(clock.clone())
+        .totp_secret_base32(TOTP_SEED)
+        .start()
+        .await;
+    let totp = mfa::Totp::from_base32(TOTP_SEED)
+        .unwrap()
+        .time_source(clock.clone());
+    debug_and_display.push(format!("{totp:?}"));
+    let session = mfa::MfaSession::builder("arn:aws:iam::123456789012:mfa/leak-test", totp)
+        .sdk_config(&totp_mock.sdk_config())
+        .time_source(clock.clone())
+        .build()
+        .unwrap();
+    let session_creds = session.prefetch().await.unwrap();
+    debug_and_display.push(format!(
+        "{session:?} {session_creds:?} {:?}",
+        session.status()
+    ));
+    let (channel, sender) = mfa::ChannelSource::new();
+    sender.send(MFA_CODE).unwrap();
+    let prompt = mfa::TerminalPrompt::with_io(
+        std::io::Cursor::new(format!("{MFA_CODE}\n")),
+        std::io::sink(),
+    );
+    let ctx = mfa::MfaContext::new(
+        "arn:aws:iam::123456789012:mfa/leak-test".parse().unwrap(),
+        Some(ROLE.to_owned()),
+        mfa::MfaReason::Refresh,
+        1,
+    );
+    let from_prompt = prompt.token_code(&ctx).await.unwrap();
+    debug_and_display.push(format!(
+        "{channel:?} {sender:?} {prompt:?} {ctx:?} {from_prompt:?}"
+    ));
+    let bad_secret = mfa::Totp::from_base32("SHORT").unwrap_err();
+    debug_and_display.push(format!("{bad_secret:?} {bad_secret}"));
+    let mfa_errors = [
+        mfa::MfaError::Cancelled,
+        mfa::MfaError::TimedOut(Duration::from_secs(1)),
+        mfa::MfaError::failed(TokenCode::new("12").unwrap_err()),
+    ];
+    debug_and_display.push(format!("{mfa_errors:?}"));
+    debug_and_display.push(format!("{:?}", mfa::MfaOptions::default()));
     // The mock's own types.
     debug_and_display.push(format!(
         "{mock:?} {:?} {:?}",
@@ -150,7 +196,8 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     ));
 
     let mut secrets = vec![MFA_CODE.to_owned(), TOTP_SEED.to_owned()];
-    let issued = mock.issued();
+    let mut issued = mock.issued();
+    issued.extend(totp_mock.issued());
     assert!(issued.len() >= 3);
     for i in &issued {
         let c = i.credentials();
