@@ -43,10 +43,12 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod assume;
+pub mod cache;
 mod clock;
 pub mod docs;
 mod error;
 pub mod mfa;
+pub mod profile;
 mod provider;
 pub mod request;
 

@@ -1,0 +1,443 @@
+//! One cache entry: the AssumeRole answer in the AWS CLI's JSON form.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::Credentials;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::CacheError;
+use crate::assume::{AssumedRole, AssumedRoleUser, PROVIDER_NAME, account_of};
+
+/// Cached temporary credentials, in the form the AWS CLI keeps in `~/.aws/cli/cache`: the
+/// AssumeRole answer as JSON.
+///
+/// ```json
+/// {"Credentials": {"AccessKeyId": "ASIA…", "SecretAccessKey": "…", "SessionToken": "…",
+///                  "Expiration": "2026-11-28T03:49:02Z", "AccountId": "111111111111"},
+///  "AssumedRoleUser": {"AssumedRoleId": "AROA…:session", "Arn": "arn:aws:sts::…"},
+///  "PackedPolicySize": 6, "ResponseMetadata": {"RequestId": "…"}}
+/// ```
+///
+/// Only `Credentials` (without `AccountId`) is required. `Expiration` is read with or without
+/// fractional seconds, with `Z`, any `±hh:mm` offset or botocore's `UTC` suffix, and written
+/// in UTC with `Z` (fractional seconds, to the microsecond, only when there are some). Unknown
+/// fields are ignored. Its `Serialize` and `Deserialize` implementations read and write this
+/// format.
+///
+/// `Debug` shows the access key ID and the expiry; the secret key and the session token are
+/// redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct CachedCredentials {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: SystemTime,
+    account_id: Option<String>,
+    assumed_role_user: Option<AssumedRoleUser>,
+    packed_policy_size: Option<u32>,
+    source_identity: Option<String>,
+    response_metadata: Option<serde_json::Value>,
+}
+
+impl fmt::Debug for CachedCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("CachedCredentials");
+        d.field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"** redacted **")
+            .field("session_token", &"** redacted **");
+        match format_expiration(self.expiration) {
+            Ok(text) => d.field("expiration", &text),
+            Err(_) => d.field("expiration", &self.expiration),
+        };
+        if let Some(v) = self.account_id() {
+            d.field("account_id", &v);
+        }
+        if let Some(v) = &self.assumed_role_user {
+            d.field("assumed_role_user", v);
+        }
+        if let Some(v) = &self.packed_policy_size {
+            d.field("packed_policy_size", v);
+        }
+        if let Some(v) = &self.source_identity {
+            d.field("source_identity", v);
+        }
+        if let Some(v) = self.request_id() {
+            d.field("request_id", &v);
+        }
+        d.finish()
+    }
+}
+
+impl CachedCredentials {
+    /// An entry with the four required fields.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        session_token: impl Into<String>,
+        expiration: SystemTime,
+    ) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            session_token: session_token.into(),
+            expiration,
+            account_id: None,
+            assumed_role_user: None,
+            packed_policy_size: None,
+            source_identity: None,
+            response_metadata: None,
+        }
+    }
+
+    /// Sets `Credentials.AccountId`.
+    #[must_use]
+    pub fn with_account_id(mut self, account_id: impl Into<String>) -> Self {
+        self.account_id = Some(account_id.into());
+        self
+    }
+
+    /// Sets `AssumedRoleUser`, and `Credentials.AccountId` from its ARN if not set yet.
+    #[must_use]
+    pub fn with_assumed_role_user(mut self, user: AssumedRoleUser) -> Self {
+        self.assumed_role_user = Some(user);
+        self.fill_account_id();
+        self
+    }
+
+    /// Takes the account ID from `AssumedRoleUser.Arn` when there is none, as botocore does
+    /// (AWS CLI versions before it stored none).
+    fn fill_account_id(&mut self) {
+        if self.account_id.is_none() {
+            self.account_id = self
+                .assumed_role_user
+                .as_ref()
+                .and_then(|u| account_of(&u.arn))
+                .map(str::to_owned);
+        }
+    }
+
+    /// Sets `PackedPolicySize`.
+    #[must_use]
+    pub fn with_packed_policy_size(mut self, percent: u32) -> Self {
+        self.packed_policy_size = Some(percent);
+        self
+    }
+
+    /// Sets `SourceIdentity`.
+    #[must_use]
+    pub fn with_source_identity(mut self, source_identity: impl Into<String>) -> Self {
+        self.source_identity = Some(source_identity.into());
+        self
+    }
+
+    /// `Credentials.AccessKeyId`.
+    pub fn access_key_id(&self) -> &str {
+        &self.access_key_id
+    }
+
+    /// `Credentials.Expiration`.
+    pub fn expiration(&self) -> SystemTime {
+        self.expiration
+    }
+
+    /// `Credentials.AccountId`, or else the account of `AssumedRoleUser.Arn` (as botocore
+    /// derives it; older AWS CLI versions did not store it).
+    pub fn account_id(&self) -> Option<&str> {
+        self.account_id.as_deref()
+    }
+
+    /// `AssumedRoleUser`.
+    pub fn assumed_role_user(&self) -> Option<&AssumedRoleUser> {
+        self.assumed_role_user.as_ref()
+    }
+
+    /// `PackedPolicySize`.
+    pub fn packed_policy_size(&self) -> Option<u32> {
+        self.packed_policy_size
+    }
+
+    /// `SourceIdentity`.
+    pub fn source_identity(&self) -> Option<&str> {
+        self.source_identity.as_deref()
+    }
+
+    /// `ResponseMetadata.RequestId`: the STS request that issued the credentials, when the
+    /// writer recorded it (the AWS CLI does).
+    pub fn request_id(&self) -> Option<&str> {
+        self.response_metadata.as_ref()?.get("RequestId")?.as_str()
+    }
+
+    /// Whether the credentials are still good for more than `min_remaining` at `now`. The AWS
+    /// CLI serves an entry only with more than
+    /// [`AWS_CLI_MIN_REMAINING`](super::AWS_CLI_MIN_REMAINING) left.
+    pub fn is_valid_at(&self, now: SystemTime, min_remaining: Duration) -> bool {
+        self.expiration
+            .duration_since(now)
+            .is_ok_and(|left| left > min_remaining)
+    }
+
+    /// The credentials, with their expiry and account ID, for the SDK.
+    pub fn to_credentials(&self) -> Credentials {
+        let mut builder = Credentials::builder()
+            .access_key_id(&self.access_key_id)
+            .secret_access_key(&self.secret_access_key)
+            .session_token(&self.session_token)
+            .expiry(self.expiration)
+            .provider_name(PROVIDER_NAME);
+        if let Some(account) = self.account_id() {
+            builder = builder.account_id(account);
+        }
+        builder.build()
+    }
+}
+
+impl From<&CachedCredentials> for Credentials {
+    fn from(entry: &CachedCredentials) -> Self {
+        entry.to_credentials()
+    }
+}
+
+impl TryFrom<&Credentials> for CachedCredentials {
+    type Error = CacheError;
+
+    /// Fails with [`CacheError::Incomplete`] for credentials without a session token or an
+    /// expiry: long-term keys do not belong in this cache.
+    fn try_from(creds: &Credentials) -> Result<Self, CacheError> {
+        let token = creds
+            .session_token()
+            .ok_or(CacheError::Incomplete("session token"))?;
+        let expiry = creds.expiry().ok_or(CacheError::Incomplete("expiry"))?;
+        let mut entry = Self::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            token,
+            expiry,
+        );
+        entry.account_id = creds.account_id().map(|a| a.as_str().to_owned());
+        Ok(entry)
+    }
+}
+
+impl TryFrom<&AssumedRole> for CachedCredentials {
+    type Error = CacheError;
+
+    /// Keeps the credentials (with their account ID), `AssumedRoleUser`, `PackedPolicySize`
+    /// and `SourceIdentity`.
+    fn try_from(role: &AssumedRole) -> Result<Self, CacheError> {
+        let mut entry = Self::try_from(role.credentials())?;
+        entry.assumed_role_user = Some(role.assumed_role_user().clone());
+        entry.fill_account_id();
+        entry.packed_policy_size = role.packed_policy_size();
+        entry.source_identity = role.source_identity().map(str::to_owned);
+        Ok(entry)
+    }
+}
+
+// The file format. The public type above keeps its fields private and its secrets out of
+// `Debug`; these mirror the JSON.
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Wire {
+    credentials: WireCredentials,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    assumed_role_user: Option<WireUser>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    packed_policy_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source_identity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    response_metadata: Option<serde_json::Value>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WireCredentials {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct WireUser {
+    assumed_role_id: String,
+    arn: String,
+}
+
+impl Serialize for CachedCredentials {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let expiration = format_expiration(self.expiration).map_err(serde::ser::Error::custom)?;
+        Wire {
+            credentials: WireCredentials {
+                access_key_id: self.access_key_id.clone(),
+                secret_access_key: self.secret_access_key.clone(),
+                session_token: self.session_token.clone(),
+                expiration,
+                account_id: self.account_id.clone(),
+            },
+            assumed_role_user: self.assumed_role_user.as_ref().map(|u| WireUser {
+                assumed_role_id: u.assumed_role_id.clone(),
+                arn: u.arn.clone(),
+            }),
+            packed_policy_size: self.packed_policy_size,
+            source_identity: self.source_identity.clone(),
+            response_metadata: self.response_metadata.clone(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CachedCredentials {
+    /// Errors name the field at fault, never its value.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let w = Wire::deserialize(deserializer)?;
+        let c = w.credentials;
+        for (name, value) in [
+            ("Credentials.AccessKeyId", &c.access_key_id),
+            ("Credentials.SecretAccessKey", &c.secret_access_key),
+            ("Credentials.SessionToken", &c.session_token),
+        ] {
+            if value.is_empty() {
+                return Err(D::Error::custom(format_args!("{name} is empty")));
+            }
+        }
+        let expiration = parse_expiration(&c.expiration).ok_or_else(|| {
+            D::Error::custom("Credentials.Expiration is not an RFC 3339 date-time")
+        })?;
+        let mut entry = Self {
+            access_key_id: c.access_key_id,
+            secret_access_key: c.secret_access_key,
+            session_token: c.session_token,
+            expiration,
+            account_id: c.account_id.filter(|a| !a.is_empty()),
+            assumed_role_user: w.assumed_role_user.map(|u| AssumedRoleUser {
+                arn: u.arn,
+                assumed_role_id: u.assumed_role_id,
+            }),
+            packed_policy_size: w.packed_policy_size,
+            source_identity: w.source_identity,
+            response_metadata: w.response_metadata,
+        };
+        entry.fill_account_id();
+        Ok(entry)
+    }
+}
+
+/// Reads an `Expiration`: RFC 3339 with any offset and optional fractional seconds, or
+/// botocore's `strftime('%Y-%m-%dT%H:%M:%S%Z')` form ending in `UTC`.
+pub(crate) fn parse_expiration(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let parsed = match text.strip_suffix("UTC") {
+        Some(base) => OffsetDateTime::parse(&format!("{base}Z"), &Rfc3339),
+        None => OffsetDateTime::parse(text, &Rfc3339),
+    };
+    parsed.ok().map(SystemTime::from)
+}
+
+/// Writes an `Expiration` in UTC with `Z`, truncated to the microsecond (Python's precision).
+pub(crate) fn format_expiration(t: SystemTime) -> Result<String, time::error::Format> {
+    let nanos: i128 = match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => (d.as_nanos() / 1000 * 1000) as i128,
+        Err(e) => -(e.duration().as_nanos().div_ceil(1000) as i128 * 1000),
+    };
+    let utc = OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .map_err(|_| time::error::Format::InvalidComponent("year"))?;
+    utc.format(&Rfc3339)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: u64, nanos: u32) -> SystemTime {
+        UNIX_EPOCH + Duration::new(secs, nanos)
+    }
+
+    // 2026-11-28T03:49:02Z
+    const T: u64 = 1_795_837_742;
+
+    #[test]
+    fn expiration_reads_every_offset_form() {
+        for (text, want) in [
+            ("2026-11-28T03:49:02Z", at(T, 0)),
+            ("2026-11-28T03:49:02.051703Z", at(T, 51_703_000)),
+            ("2026-11-28T03:49:02+00:00", at(T, 0)),
+            ("2026-11-28T03:49:02.051703+00:00", at(T, 51_703_000)),
+            ("2026-11-28T05:49:02+02:00", at(T, 0)),
+            ("2026-11-27T22:49:02-05:00", at(T, 0)),
+            ("2026-11-28T03:49:02UTC", at(T, 0)),
+            ("2026-11-28t03:49:02z", at(T, 0)),
+        ] {
+            assert_eq!(parse_expiration(text), Some(want), "{text}");
+        }
+        for bad in [
+            "",
+            "2026-11-28",
+            "2026-11-28T03:49:02",
+            "tomorrow",
+            "1795837742",
+        ] {
+            assert_eq!(parse_expiration(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn expiration_writes_utc_with_z() {
+        assert_eq!(format_expiration(at(T, 0)).unwrap(), "2026-11-28T03:49:02Z");
+        assert_eq!(
+            format_expiration(at(T, 51_703_999)).unwrap(),
+            "2026-11-28T03:49:02.051703Z"
+        );
+        assert_eq!(
+            format_expiration(UNIX_EPOCH - Duration::from_nanos(1)).unwrap(),
+            "1969-12-31T23:59:59.999999Z"
+        );
+    }
+
+    #[test]
+    fn validity_needs_more_than_min_remaining() {
+        let e = CachedCredentials::new("AKID", "SECRET", "TOKEN", at(T, 0));
+        let window = Duration::from_secs(900);
+        assert!(e.is_valid_at(at(T - 901, 0), window));
+        assert!(!e.is_valid_at(at(T - 900, 0), window));
+        assert!(!e.is_valid_at(at(T + 1, 0), window));
+        assert!(e.is_valid_at(at(T - 1, 0), Duration::ZERO));
+        assert!(!e.is_valid_at(at(T, 0), Duration::ZERO));
+    }
+
+    #[test]
+    fn account_id_falls_back_to_the_assumed_role_arn() {
+        let e = CachedCredentials::new("AKID", "SECRET", "TOKEN", at(T, 0)).with_assumed_role_user(
+            AssumedRoleUser {
+                arn: "arn:aws:sts::111111111111:assumed-role/RoleB/s".into(),
+                assumed_role_id: "AROAEXAMPLE:s".into(),
+            },
+        );
+        assert_eq!(e.account_id(), Some("111111111111"));
+        assert_eq!(
+            e.to_credentials().account_id().map(|a| a.as_str()),
+            Some("111111111111")
+        );
+        let e = e.with_account_id("222222222222");
+        assert_eq!(e.account_id(), Some("222222222222"));
+    }
+
+    #[test]
+    fn errors_name_the_field_not_the_value() {
+        let json = r#"{"Credentials": {"AccessKeyId": "AKID", "SecretAccessKey": "s3cr3t",
+            "SessionToken": "t0k3n", "Expiration": "s3cr3t-ish"}}"#;
+        let err = serde_json::from_str::<CachedCredentials>(json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Credentials.Expiration"), "{err}");
+        assert!(!err.contains("s3cr3t") && !err.contains("t0k3n"), "{err}");
+    }
+}

@@ -1,0 +1,390 @@
+//! Following `source_profile` from the selected profile down to a credential source, as the
+//! AWS SDKs do, into a [`ResolvedChain`].
+
+use aws_config::profile::{Profile, ProfileSet};
+use aws_credential_types::Credentials;
+use aws_credential_types::attributes::AccountId;
+use aws_types::region::Region;
+
+use super::error::{Location, ProfileError};
+use crate::AssumeRoleRequest;
+use crate::error::{InvalidParameter, Parameter};
+use crate::request::{ExternalId, RoleArn, SerialNumber, SessionDuration, SessionName};
+
+/// The keys read from a profile.
+pub(super) mod key {
+    pub(crate) const ROLE_ARN: &str = "role_arn";
+    pub(crate) const SOURCE_PROFILE: &str = "source_profile";
+    pub(crate) const CREDENTIAL_SOURCE: &str = "credential_source";
+    pub(crate) const MFA_SERIAL: &str = "mfa_serial";
+    pub(crate) const EXTERNAL_ID: &str = "external_id";
+    pub(crate) const ROLE_SESSION_NAME: &str = "role_session_name";
+    pub(crate) const DURATION_SECONDS: &str = "duration_seconds";
+    pub(crate) const REGION: &str = "region";
+    pub(crate) const ACCESS_KEY_ID: &str = "aws_access_key_id";
+    pub(crate) const SECRET_ACCESS_KEY: &str = "aws_secret_access_key";
+    pub(crate) const SESSION_TOKEN: &str = "aws_session_token";
+    pub(crate) const ACCOUNT_ID: &str = "aws_account_id";
+    pub(crate) const WEB_IDENTITY_TOKEN_FILE: &str = "web_identity_token_file";
+    /// Keys of credential sources the SDK knows and this crate does not resolve, in the order
+    /// the SDK looks for them.
+    pub(crate) const UNSUPPORTED: [&str; 8] = [
+        WEB_IDENTITY_TOKEN_FILE,
+        "sso_session",
+        "sso_start_url",
+        "sso_account_id",
+        "sso_role_name",
+        "sso_region",
+        "login_session",
+        "credential_process",
+    ];
+}
+
+/// The provider name static keys from a profile carry, as in the SDK.
+const PROVIDER_NAME: &str = "ProfileFile";
+
+/// Where the bottom of a chain gets its credentials.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SourceKind {
+    /// `aws_access_key_id` and `aws_secret_access_key` (and `aws_session_token`, if set) of the
+    /// source profile.
+    StaticKeys,
+    /// `credential_source = Environment`: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and
+    /// `AWS_SESSION_TOKEN`.
+    Environment,
+    /// `credential_source = Ec2InstanceMetadata`: the instance profile, through IMDS.
+    Ec2InstanceMetadata,
+    /// `credential_source = EcsContainer`: the ECS (or EKS Pod Identity) container endpoint.
+    EcsContainer,
+}
+
+impl SourceKind {
+    fn from_credential_source(value: &str) -> Option<Self> {
+        match value {
+            "Environment" => Some(Self::Environment),
+            "Ec2InstanceMetadata" => Some(Self::Ec2InstanceMetadata),
+            "EcsContainer" => Some(Self::EcsContainer),
+            _ => None,
+        }
+    }
+}
+
+/// The credentials the first role of a chain is assumed with.
+#[derive(Clone, Debug)]
+pub struct ChainSource {
+    profile: String,
+    origin: Origin,
+}
+
+/// A source, with the keys when they are static (`Debug` of `Credentials` hides the secret
+/// parts).
+#[derive(Clone, Debug)]
+pub(super) enum Origin {
+    Keys(Credentials),
+    Named(SourceKind),
+}
+
+impl ChainSource {
+    /// The profile that names the source: the one with the keys or `credential_source`.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// The kind of source.
+    pub fn kind(&self) -> SourceKind {
+        match &self.origin {
+            Origin::Keys(_) => SourceKind::StaticKeys,
+            Origin::Named(kind) => *kind,
+        }
+    }
+
+    /// The access key id, for [`SourceKind::StaticKeys`].
+    pub fn access_key_id(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Keys(keys) => Some(keys.access_key_id()),
+            Origin::Named(_) => None,
+        }
+    }
+
+    pub(super) fn origin(&self) -> &Origin {
+        &self.origin
+    }
+}
+
+/// One role of a chain: the profile that names it and the request that assumes it.
+#[derive(Clone, Debug)]
+pub struct ChainRole {
+    profile: String,
+    request: AssumeRoleRequest,
+}
+
+impl ChainRole {
+    /// The profile with the `role_arn`.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// The request: `role_arn`, `role_session_name` (or a generated name), `external_id`,
+    /// `duration_seconds` and `mfa_serial` as `RoleArn`, `RoleSessionName`, `ExternalId`,
+    /// `DurationSeconds` and `SerialNumber`.
+    pub fn request(&self) -> &AssumeRoleRequest {
+        &self.request
+    }
+
+    pub(super) fn into_parts(self) -> (String, AssumeRoleRequest) {
+        (self.profile, self.request)
+    }
+}
+
+/// A profile's chain as data: the source at the bottom, then each role in the order it is
+/// assumed, the last being the selected profile's. Every value has passed the STS rules.
+#[derive(Clone, Debug)]
+pub struct ResolvedChain {
+    profile: String,
+    region: Option<Region>,
+    source: ChainSource,
+    roles: Vec<ChainRole>,
+}
+
+impl ResolvedChain {
+    /// The selected profile.
+    pub fn profile(&self) -> &str {
+        &self.profile
+    }
+
+    /// The selected profile's `region`, where every role of the chain is assumed.
+    pub fn region(&self) -> Option<&Region> {
+        self.region.as_ref()
+    }
+
+    /// Where the first role's source credentials come from.
+    pub fn source(&self) -> &ChainSource {
+        &self.source
+    }
+
+    /// The roles, first assumed first; never empty. The last one is the selected profile's.
+    pub fn roles(&self) -> &[ChainRole] {
+        &self.roles
+    }
+
+    pub(super) fn into_parts(self) -> (ChainSource, Vec<ChainRole>) {
+        (self.source, self.roles)
+    }
+}
+
+/// Resolves the chain of the set's selected profile.
+///
+/// The rules are the SDK's (`aws-config`'s `profile::credentials::repr`): after the selected
+/// profile, a profile with both keys is a source even if it also has a `role_arn`; a role
+/// profile whose `source_profile` is itself takes its own keys as source; a loop is an error.
+pub(super) fn resolve(set: &ProfileSet) -> Result<ResolvedChain, ProfileError> {
+    let selected = set.selected_profile();
+    let top = set
+        .get_profile(selected)
+        .ok_or_else(|| missing(selected, None))?;
+    if top.get(key::ROLE_ARN).is_none() {
+        return Err(ProfileError::NotARole {
+            at: Location::new(selected, key::ROLE_ARN),
+        });
+    }
+    let region = top
+        .get(key::REGION)
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| Region::new(r.to_owned()));
+
+    let mut visited: Vec<&str> = Vec::new();
+    let mut roles = Vec::new();
+    let mut name = selected;
+    let mut referrer: Option<&str> = None;
+    let source = loop {
+        let profile = set
+            .get_profile(name)
+            .ok_or_else(|| missing(name, referrer))?;
+        if visited.contains(&name) {
+            let mut chain: Vec<String> = visited.iter().map(|&p| p.to_owned()).collect();
+            chain.push(name.to_owned());
+            return Err(ProfileError::Loop {
+                chain,
+                at: Location::new(referrer.unwrap_or(name), key::SOURCE_PROFILE),
+            });
+        }
+        visited.push(name);
+        if visited.len() > 1 && has_keys(profile) {
+            break static_keys(profile)?;
+        }
+        // With `web_identity_token_file`, `role_arn` belongs to that source (as in the SDK).
+        let is_role = profile.get(key::ROLE_ARN).is_some()
+            && profile.get(key::WEB_IDENTITY_TOKEN_FILE).is_none();
+        if !is_role {
+            break base(profile)?;
+        }
+        roles.push(role(profile)?);
+        match (
+            profile.get(key::SOURCE_PROFILE),
+            profile.get(key::CREDENTIAL_SOURCE),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ProfileError::BothSources {
+                    at: Location::new(name, key::CREDENTIAL_SOURCE),
+                });
+            }
+            (None, None) => {
+                return Err(ProfileError::NoSource {
+                    at: Location::new(name, key::ROLE_ARN),
+                });
+            }
+            (None, Some(value)) => break named(profile, value)?,
+            // A profile that is its own source: its keys are the source (the AWS CLI allows it).
+            (Some(next), None) if next == name => break static_keys(profile)?,
+            (Some(next), None) => {
+                referrer = Some(name);
+                name = next;
+            }
+        }
+    };
+    if roles.is_empty() {
+        // The selected profile has a `role_arn` but is a web identity source.
+        return Err(ProfileError::UnsupportedSource {
+            at: Location::new(selected, key::WEB_IDENTITY_TOKEN_FILE),
+        });
+    }
+    roles.reverse();
+    Ok(ResolvedChain {
+        profile: selected.to_owned(),
+        region,
+        source,
+        roles,
+    })
+}
+
+fn missing(profile: &str, referrer: Option<&str>) -> ProfileError {
+    ProfileError::MissingProfile {
+        profile: profile.to_owned(),
+        files: super::error::SHARED_FILES.to_owned(),
+        referenced_by: referrer.map(|r| Location::new(r, key::SOURCE_PROFILE)),
+    }
+}
+
+fn has_keys(profile: &Profile) -> bool {
+    profile.get(key::ACCESS_KEY_ID).is_some() && profile.get(key::SECRET_ACCESS_KEY).is_some()
+}
+
+/// A profile at the bottom of the chain: `credential_source`, or static keys.
+fn base(profile: &Profile) -> Result<ChainSource, ProfileError> {
+    if let Some(value) = profile.get(key::CREDENTIAL_SOURCE) {
+        return named(profile, value);
+    }
+    if let Some(unsupported) = key::UNSUPPORTED.iter().find(|k| profile.get(k).is_some()) {
+        return Err(ProfileError::UnsupportedSource {
+            at: Location::new(profile.name(), *unsupported),
+        });
+    }
+    static_keys(profile)
+}
+
+fn named(profile: &Profile, value: &str) -> Result<ChainSource, ProfileError> {
+    let kind = SourceKind::from_credential_source(value).ok_or_else(|| {
+        ProfileError::UnknownCredentialSource {
+            at: Location::new(profile.name(), key::CREDENTIAL_SOURCE),
+            value: value.to_owned(),
+        }
+    })?;
+    Ok(ChainSource {
+        profile: profile.name().to_owned(),
+        origin: Origin::Named(kind),
+    })
+}
+
+fn static_keys(profile: &Profile) -> Result<ChainSource, ProfileError> {
+    let name = profile.name();
+    let get = |k: &'static str| {
+        profile.get(k).ok_or_else(|| ProfileError::NoCredentials {
+            at: Location::new(name, k),
+        })
+    };
+    let access_key_id = get(key::ACCESS_KEY_ID)?;
+    let secret_access_key = get(key::SECRET_ACCESS_KEY)?;
+    let mut keys = Credentials::builder()
+        .access_key_id(access_key_id)
+        .secret_access_key(secret_access_key)
+        .provider_name(PROVIDER_NAME);
+    keys.set_session_token(profile.get(key::SESSION_TOKEN).map(str::to_owned));
+    keys.set_account_id(profile.get(key::ACCOUNT_ID).map(AccountId::from));
+    Ok(ChainSource {
+        profile: name.to_owned(),
+        origin: Origin::Keys(keys.build()),
+    })
+}
+
+/// The request a role profile makes, each value parsed into its typed parameter.
+fn role(profile: &Profile) -> Result<ChainRole, ProfileError> {
+    let name = profile.name();
+    let invalid = |k: &'static str| {
+        move |source: InvalidParameter| ProfileError::InvalidValue {
+            at: Location::new(name, k),
+            source: Box::new(source),
+        }
+    };
+    let role_arn = RoleArn::new(profile.get(key::ROLE_ARN).unwrap_or_default())
+        .map_err(invalid(key::ROLE_ARN))?;
+    let builder = AssumeRoleRequest::builder().role_arn(role_arn);
+    let mut builder = match profile.get(key::ROLE_SESSION_NAME) {
+        Some(v) => {
+            builder.role_session_name(SessionName::new(v).map_err(invalid(key::ROLE_SESSION_NAME))?)
+        }
+        None => builder.generated_session_name(),
+    };
+    if let Some(v) = profile.get(key::EXTERNAL_ID) {
+        builder = builder.external_id(ExternalId::new(v).map_err(invalid(key::EXTERNAL_ID))?);
+    }
+    if let Some(v) = profile.get(key::DURATION_SECONDS) {
+        builder = builder.duration(duration(v).map_err(invalid(key::DURATION_SECONDS))?);
+    }
+    if let Some(v) = profile.get(key::MFA_SERIAL) {
+        builder = builder.serial_number(SerialNumber::new(v).map_err(invalid(key::MFA_SERIAL))?);
+    }
+    let request = builder
+        .build()
+        .map_err(|errors| invalid_value(name, errors.iter().next().cloned()))?;
+    Ok(ChainRole {
+        profile: name.to_owned(),
+        request,
+    })
+}
+
+fn duration(value: &str) -> Result<SessionDuration, InvalidParameter> {
+    let secs = value.trim().parse::<u64>().map_err(|_| {
+        let shown: String = value.chars().take(16).collect();
+        InvalidParameter::new(
+            Parameter::DurationSeconds,
+            "must be a whole number of seconds, 900-43200",
+            format!("{shown:?}"),
+        )
+    })?;
+    SessionDuration::from_secs(secs)
+}
+
+/// The profile key that fills `parameter`.
+pub(super) fn key_of(parameter: Parameter) -> &'static str {
+    match parameter {
+        Parameter::RoleSessionName => key::ROLE_SESSION_NAME,
+        Parameter::DurationSeconds => key::DURATION_SECONDS,
+        Parameter::ExternalId => key::EXTERNAL_ID,
+        Parameter::SerialNumber | Parameter::TokenCode => key::MFA_SERIAL,
+        _ => key::ROLE_ARN,
+    }
+}
+
+/// An `InvalidValue` for the first problem of a role profile's request (there is always one
+/// when this is called).
+pub(super) fn invalid_value(profile: &str, first: Option<InvalidParameter>) -> ProfileError {
+    let source = first.unwrap_or_else(|| {
+        InvalidParameter::new(Parameter::RoleArn, "must make a valid request", "a problem")
+    });
+    ProfileError::InvalidValue {
+        at: Location::new(profile, key_of(source.parameter())),
+        source: Box::new(source),
+    }
+}
