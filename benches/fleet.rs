@@ -1,0 +1,170 @@
+//! A fleet in virtual time (issue #6, part 5).
+//!
+//! 10,000 providers start in the same second with 1-hour credentials and run for 24 virtual
+//! hours; how many AssumeRole calls reach STS in the busiest second, with the default
+//! jitter and with jitter off?
+//!
+//! The providers are real, on one shared `ManualClock`, with an STS client whose HTTP client
+//! answers in-process (a socket per call would make ~600,000 calls far too slow). The clock
+//! is not stepped second by second: it jumps to the last instant of the next second in which some
+//! provider's refresh is due (`status().refresh_at`), as if every provider were called at
+//! least once a second; the due providers are called, which starts their background
+//! refresh, and the calls that reach STS are counted in that second.
+//!
+//! `cargo bench --features test-util --bench fleet`
+
+#![allow(clippy::disallowed_methods, reason = "a benchmark measures wall time")]
+
+mod support;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_async::time::SharedTimeSource;
+use sts_assume_role::test_util::ManualClock;
+use sts_assume_role::{AssumeRoleProvider, RefreshPolicy};
+use support::{InProcessSts, Mode};
+
+struct Outcome {
+    /// AssumeRole calls in each virtual second since the start.
+    per_second: Vec<u32>,
+    took: Duration,
+}
+
+impl Outcome {
+    fn total(&self) -> u64 {
+        self.per_second.iter().map(|&n| u64::from(n)).sum()
+    }
+
+    /// The busiest second after the start (the first, if several tie), and when it was.
+    fn peak_after_start(&self) -> (u32, usize) {
+        self.per_second
+            .iter()
+            .enumerate()
+            .skip(1)
+            .max_by_key(|&(s, &n)| (n, Reverse(s)))
+            .map(|(s, &n)| (n, s))
+            .unwrap_or_default()
+    }
+
+    fn peak_in_last_hours(&self, hours: usize) -> u32 {
+        let from = self.per_second.len().saturating_sub(hours * 3600);
+        self.per_second[from..].iter().copied().max().unwrap_or(0)
+    }
+
+    fn busy_seconds(&self) -> usize {
+        self.per_second.iter().skip(1).filter(|&&n| n > 0).count()
+    }
+}
+
+async fn simulate(providers: usize, hours: u64, policy: RefreshPolicy) -> Outcome {
+    let wall = Instant::now();
+    let clock = ManualClock::default();
+    let sts = InProcessSts::new(SharedTimeSource::new(clock.clone()));
+    let client = sts.client();
+    let fleet: Vec<AssumeRoleProvider> = (0..providers)
+        .map(|i| {
+            AssumeRoleProvider::builder(support::request("fleet"))
+                .client(client.clone())
+                .time_source(clock.clone())
+                .refresh_policy(policy.clone())
+                .jitter_seed(i as u64)
+                .build()
+                .expect("valid provider")
+        })
+        .collect();
+    let start = clock.now();
+    let end = start + Duration::from_secs(hours * 3600);
+    let mut per_second = vec![0u32; (hours * 3600) as usize];
+
+    // Everyone starts in the same second.
+    for p in &fleet {
+        p.prefetch().await.expect("first load");
+    }
+    per_second[0] = u32::try_from(sts.calls()).expect("count");
+
+    let due_at = |p: &AssumeRoleProvider| p.status().refresh_at.expect("credentials cached");
+    let mut queue: BinaryHeap<Reverse<(SystemTime, usize)>> = fleet
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Reverse((due_at(p), i)))
+        .collect();
+    let mut due = Vec::new();
+    while let Some(&Reverse((next, _))) = queue.peek() {
+        if next >= end {
+            break;
+        }
+        let second = next.duration_since(start).expect("after start").as_secs();
+        // The last instant of that second: every refresh due in it is due now.
+        let now = start + Duration::from_secs(second + 1) - Duration::from_nanos(1);
+        clock.set(now);
+        due.clear();
+        while let Some(&Reverse((at, i))) = queue.peek() {
+            if at > now {
+                break;
+            }
+            queue.pop();
+            due.push(i);
+        }
+        let before = sts.calls();
+        for &i in &due {
+            // Inside the advisory window: answers with the cached credentials at once and
+            // starts the background refresh.
+            fleet[i].provide_credentials().await.expect("credentials");
+        }
+        for &i in &due {
+            while fleet[i].status().refreshing {
+                tokio::task::yield_now().await;
+            }
+            queue.push(Reverse((due_at(&fleet[i]), i)));
+        }
+        per_second[second as usize] += u32::try_from(sts.calls() - before).expect("count");
+    }
+    Outcome {
+        per_second,
+        took: wall.elapsed(),
+    }
+}
+
+fn main() {
+    let mode = Mode::from_env();
+    let providers = mode.pick(20, 1_000, 10_000);
+    let hours = mode.pick(2, 6, 24);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    println!(
+        "## Fleet ({mode} run): {providers} providers started in the same second, \
+         1-hour credentials, {hours} virtual hours\n"
+    );
+    println!(
+        "| refresh policy | AssumeRole calls | peak calls/s after the start | at | \
+         peak calls/s, last {} h | seconds with a call | wall time |",
+        hours / 2
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for (name, policy) in [
+        ("default (jitter 0.5)", RefreshPolicy::default()),
+        ("jitter off", RefreshPolicy::default().jitter(0.0)),
+    ] {
+        let o = rt.block_on(simulate(providers, hours, policy));
+        let (peak, at) = o.peak_after_start();
+        println!(
+            "| {name} | {} | {peak} | {}:{:02}:{:02} | {} | {} | {:.1} s |",
+            o.total(),
+            at / 3600,
+            at / 60 % 60,
+            at % 60,
+            o.peak_in_last_hours(hours as usize / 2),
+            o.busy_seconds(),
+            o.took.as_secs_f64()
+        );
+    }
+    println!(
+        "\nThe start second itself has {providers} calls either way (every provider's first \
+         load)."
+    );
+}
