@@ -3,9 +3,12 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_types::os_shim_internal::{Env, Fs};
 use sts_assume_role::Parameter;
+use sts_assume_role::cache::{FileCache, cache_key_for_args};
 use sts_assume_role::mfa::{self, MfaContext, MfaError};
 use sts_assume_role::profile::{
     ProfileError, ProfileProviderBuilder, SourceKind, from_env_profile, from_profile,
@@ -709,4 +712,49 @@ async fn no_secret_reaches_an_error_or_debug_output() {
     );
     assert!(!shown.contains(&secret), "{shown}");
     assert!(!shown.contains(&secret[..8]), "{shown}");
+}
+
+#[tokio::test]
+async fn with_a_file_cache_a_second_process_neither_prompts_nor_calls_sts() {
+    let serial = "arn:aws:iam::123456789012:mfa/profile-cache";
+    let mock = MockSts::start().await;
+    let files = Files::with_base(
+        &mock,
+        &format!(
+            "[profile ops]\nrole_arn = {OPS}\nsource_profile = dev\n\
+             [profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {serial}\n"
+        ),
+    );
+    let cache_dir = files.dir.path().join("cli").join("cache");
+    let prompts = Arc::new(AtomicUsize::new(0));
+    let run = || {
+        let prompts = Arc::clone(&prompts);
+        files
+            .builder("ops", &mock)
+            .mfa(mfa::from_fn(move |_: &MfaContext| {
+                prompts.fetch_add(1, Ordering::SeqCst);
+                TokenCode::new("975310").map_err(MfaError::failed)
+            }))
+            .cache(FileCache::new(&cache_dir))
+            .build()
+    };
+
+    let first = run().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(prompts.load(Ordering::SeqCst), 1);
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+    // Each role of the chain is cached under the AWS CLI's key for its profile: the generated
+    // session name is left out, as the CLI leaves out its own.
+    for args in [
+        serde_json::json!({"RoleArn": DEV, "SerialNumber": serial}),
+        serde_json::json!({"RoleArn": OPS}),
+    ] {
+        let path = cache_dir.join(format!("{}.json", cache_key_for_args(&args)));
+        assert!(path.is_file(), "{args} cached at its AWS CLI key");
+    }
+
+    // A second process: a fresh builder, the same files and cache directory.
+    let second = run().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(prompts.load(Ordering::SeqCst), 1, "no second prompt");
+    assert_eq!(mock.calls(Action::AssumeRole), 2, "no second STS call");
+    assert_eq!(second.access_key_id(), first.access_key_id());
 }

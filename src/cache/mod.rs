@@ -94,3 +94,23 @@ pub trait CredentialCache: Send + Sync + fmt::Debug {
         }
     }
 }
+
+/// One store shared by several providers.
+impl<T: CredentialCache + ?Sized> CredentialCache for std::sync::Arc<T> {
+    fn load(&self, key: &str) -> Result<Option<CachedCredentials>, CacheError> {
+        (**self).load(key)
+    }
+
+    fn store(&self, key: &str, entry: &CachedCredentials) -> Result<(), CacheError> {
+        (**self).store(key, entry)
+    }
+
+    fn load_valid(
+        &self,
+        key: &str,
+        now: SystemTime,
+        min_remaining: Duration,
+    ) -> Option<Credentials> {
+        (**self).load_valid(key, now, min_remaining)
+    }
+}

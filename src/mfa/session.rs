@@ -10,7 +10,7 @@ use aws_types::SdkConfig;
 
 use super::{Device, MfaOptions, TokenSource, with_code};
 use crate::assume::{from_sdk_error, sdk_credentials};
-use crate::provider::fetch::{BoxFuture, Fetch, MfaConfig};
+use crate::provider::fetch::{BoxFuture, Fetch, FetchContext, MfaConfig};
 use crate::provider::{Handle, RefreshPolicy, Status, client_with_source};
 use crate::request::{IntoParam, SerialNumber};
 use crate::{Error, InvalidParameter, Parameter, ValidationErrors};
@@ -229,10 +229,10 @@ struct SessionFetch {
 }
 
 impl Fetch for SessionFetch {
-    fn fetch(self: Arc<Self>, first: bool) -> BoxFuture<Result<Credentials, Error>> {
+    fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Credentials, Error>> {
         Box::pin(async move {
             let mfa = &self.mfa;
-            let reason = if first {
+            let reason = if ctx.first {
                 super::MfaReason::FirstLoad
             } else {
                 super::MfaReason::Refresh

@@ -70,6 +70,7 @@ use aws_types::region::Region;
 pub use chain::{ChainRole, ChainSource, ResolvedChain, SourceKind};
 pub use error::{Location, ProfileError};
 
+use crate::cache::CredentialCache;
 use crate::mfa::{MfaOptions, TokenSource};
 use crate::{AssumeRoleProvider, RefreshPolicy};
 use chain::{Origin, key};
@@ -100,6 +101,7 @@ pub struct ProfileProviderBuilder {
     time_source: Option<SharedTimeSource>,
     fs: Option<Fs>,
     env: Option<Env>,
+    cache: Option<Arc<dyn CredentialCache>>,
 }
 
 /// Shows which settings are given, never the contents of an overriding `Env` or `Fs`.
@@ -115,6 +117,7 @@ impl std::fmt::Debug for ProfileProviderBuilder {
             .field("time_source", &given(self.time_source.is_some()))
             .field("fs", &given(self.fs.is_some()))
             .field("env", &given(self.env.is_some()))
+            .field("cache", &self.cache)
             .finish()
     }
 }
@@ -130,6 +133,7 @@ impl ProfileProviderBuilder {
             time_source: None,
             fs: None,
             env: None,
+            cache: None,
         }
     }
 
@@ -156,6 +160,16 @@ impl ProfileProviderBuilder {
     /// SDK's region chain.
     pub fn sdk_config(mut self, base: &SdkConfig) -> Self {
         self.base = Some(base.clone());
+        self
+    }
+
+    /// Keep each role's credentials in `cache`, as the AWS CLI does with its own cache: with
+    /// [`FileCache::aws_cli`](crate::cache::FileCache::aws_cli), a role assumed (and an MFA
+    /// code typed) in the AWS CLI or another process is reused without a prompt, and the other
+    /// way round. Off by default. See
+    /// [`ProviderBuilder::cache`](crate::ProviderBuilder::cache) for what is served.
+    pub fn cache(mut self, cache: impl CredentialCache + 'static) -> Self {
+        self.cache = Some(Arc::new(cache));
         self
     }
 
@@ -261,6 +275,9 @@ impl ProfileProviderBuilder {
             }
             if let Some(time_source) = &self.time_source {
                 builder = builder.time_source(time_source.clone());
+            }
+            if let Some(cache) = &self.cache {
+                builder = builder.cache(Arc::clone(cache));
             }
             // The inner provider is passed as itself so the builder sees role chaining.
             builder = match below {

@@ -12,7 +12,7 @@ use futures_util::FutureExt;
 use futures_util::future::Shared;
 
 use super::SharedError;
-use super::fetch::{BoxFuture, Fetch};
+use super::fetch::{BoxFuture, Fetch, FetchContext};
 use super::policy::{RefreshPolicy, Schedule};
 
 /// Credentials and when to refresh them.
@@ -42,6 +42,9 @@ pub(crate) struct Failure {
 struct Control {
     flight: Option<Flight>,
     failure: Option<Failure>,
+    /// The access key ID of the credentials last invalidated: a credential store must not
+    /// hand them back.
+    rejected: Option<String>,
 }
 
 /// State shared by all clones of a provider and by its refresh task.
@@ -239,8 +242,18 @@ impl Cache {
 
     /// One STS call, and the bookkeeping after it.
     async fn refresh(self: Arc<Self>, started: SystemTime) -> FlightResult {
-        let first = !self.loaded.load(Ordering::Acquire);
-        let outcome = Arc::clone(&self.fetch).fetch(first).await;
+        let mut ctx = FetchContext {
+            first: !self.loaded.load(Ordering::Acquire),
+            avoid: Vec::new(),
+        };
+        if let Some(current) = self.current.load().as_ref() {
+            ctx.avoid
+                .push(current.credentials.access_key_id().to_owned());
+        }
+        if let Some(rejected) = self.control().rejected.clone() {
+            ctx.avoid.push(rejected);
+        }
+        let outcome = Arc::clone(&self.fetch).fetch(ctx).await;
         let now = self.clock.now();
         let took = now.duration_since(started).unwrap_or_default();
         let mut ctl = self.control();
@@ -299,7 +312,9 @@ impl Cache {
     /// Forgets the cached credentials and any remembered failure.
     pub(crate) fn invalidate(&self) {
         let mut ctl = self.control();
-        self.current.store(None);
+        if let Some(current) = self.current.swap(None) {
+            ctl.rejected = Some(current.credentials.access_key_id().to_owned());
+        }
         ctl.failure = None;
         if ctl.flight.is_none() {
             self.advisory_gate.store(0, Ordering::Release);

@@ -18,11 +18,12 @@ use aws_types::SdkConfig;
 
 pub use policy::RefreshPolicy;
 
+use crate::cache::{CredentialCache, cli_cache_key};
 use crate::mfa::{Device, MfaOptions, TokenSource};
 use crate::request::SessionDuration;
 use crate::{AssumeRoleRequest, Error, InvalidParameter, Parameter, ValidationErrors};
 use cache::{Cache, Fast};
-use fetch::{Fetch, MfaConfig, StsFetch};
+use fetch::{DiskCache, Fetch, MfaConfig, StsFetch};
 
 /// Credentials for a role, cached, and refreshed before they expire without stalling callers.
 ///
@@ -165,6 +166,7 @@ impl AssumeRoleProvider {
             policy: RefreshPolicy::default(),
             time_source: None,
             seed: None,
+            store: None,
         }
     }
 
@@ -222,6 +224,7 @@ pub struct ProviderBuilder<S> {
     policy: RefreshPolicy,
     time_source: Option<SharedTimeSource>,
     seed: Option<u64>,
+    store: Option<Arc<dyn CredentialCache>>,
 }
 
 impl<S> ProviderBuilder<S> {
@@ -248,6 +251,7 @@ impl<S> ProviderBuilder<S> {
             policy: self.policy,
             time_source: self.time_source,
             seed: self.seed,
+            store: self.store,
         }
     }
 
@@ -284,6 +288,36 @@ impl<S> ProviderBuilder<S> {
     /// tests pass a manual one to run hours in milliseconds.
     pub fn time_source(mut self, time_source: impl TimeSource + 'static) -> Self {
         self.time_source = Some(SharedTimeSource::new(time_source));
+        self
+    }
+
+    /// Keep the credentials in `cache` too, under the AWS CLI's key for the request
+    /// ([`cli_cache_key`](crate::cache::cli_cache_key)), so other processes (and the AWS CLI,
+    /// with [`FileCache::aws_cli`](crate::cache::FileCache::aws_cli)) reuse them. Off by
+    /// default.
+    ///
+    /// Before each call to STS, and before asking for an MFA code, the provider looks in the
+    /// cache. It serves an entry only with more than the advisory window of a full-length
+    /// session left (15 minutes for one-hour sessions, as the AWS CLI does; see
+    /// [`RefreshPolicy`]), never the credentials it is replacing, and never ones
+    /// [`invalidate`](AssumeRoleProvider::invalidate)d. After STS answers, it writes the entry.
+    /// Cache failures are logged and count as misses; they never fail a load.
+    ///
+    /// ```no_run
+    /// # fn demo(request: sts_assume_role::AssumeRoleRequest, config: &aws_types::SdkConfig)
+    /// # -> Result<(), Box<dyn std::error::Error>> {
+    /// use sts_assume_role::AssumeRoleProvider;
+    /// use sts_assume_role::cache::FileCache;
+    ///
+    /// let cache = FileCache::aws_cli().ok_or("no home directory")?;
+    /// let provider = AssumeRoleProvider::builder(request)
+    ///     .sdk_config(config)
+    ///     .cache(cache)
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn cache(mut self, cache: impl CredentialCache + 'static) -> Self {
+        self.store = Some(Arc::new(cache));
         self
     }
 
@@ -363,11 +397,25 @@ impl ProviderBuilder<WithSts> {
             }),
             _ => None,
         };
+        let disk = self.store.map(|store| {
+            let full = self
+                .request
+                .duration()
+                .unwrap_or(SessionDuration::DEFAULT)
+                .as_duration();
+            DiskCache {
+                store,
+                key: cli_cache_key(&self.request),
+                min_remaining: self.policy.windows(full).0,
+            }
+        });
         let client = client_with_source(self.sts.0, self.source);
         let fetch = Arc::new(StsFetch {
             client,
             request: self.request,
             mfa,
+            disk,
+            clock: clock.clone(),
         });
         Ok(AssumeRoleProvider {
             handle: Handle::new(fetch, clock, self.policy, self.seed),

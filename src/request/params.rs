@@ -385,6 +385,8 @@ impl SessionDuration {
     pub const MIN: SessionDuration = SessionDuration(900);
     /// The longest session AssumeRole grants: 12 hours.
     pub const MAX: SessionDuration = SessionDuration(43_200);
+    /// What STS grants when `DurationSeconds` is left out: 1 hour.
+    pub const DEFAULT: SessionDuration = SessionDuration(3600);
     /// The most STS allows when the caller is an assumed role: 1 hour.
     pub const ROLE_CHAINING_MAX: SessionDuration = SessionDuration(3600);
 
