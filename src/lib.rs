@@ -7,6 +7,9 @@
 //!   refreshed in the background before expiry, single flight, and kept through STS faults.
 //! - [`mfa`]: MFA codes from a terminal prompt, a TOTP secret, a channel or your own callback,
 //!   asked exactly when needed and never reused; [`mfa::MfaSession`] asks once for hours.
+//! - [`profile`]: providers from the roles in `~/.aws/config`, `mfa_serial` included.
+//! - [`cache`]: the AWS CLI's credential cache, so processes (and the AWS CLI) share a session
+//!   and its MFA code; opt in with [`ProviderBuilder::cache`].
 //! - [`test_util`] (feature `test-util`): a mock STS speaking the real wire protocol.
 //!
 //! ```no_run
