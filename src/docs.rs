@@ -100,4 +100,20 @@ pub mod mfa {}
 /// | Java SDK v2 | 5 min before, jittered | 1 min before | prefetch: keep; stale: throw or serve |
 ///
 /// `L` is the credentials' lifetime. See [`RefreshPolicy`](crate::RefreshPolicy).
+///
+/// ## With a credential cache
+///
+/// A provider given a [`CredentialCache`](crate::cache::CredentialCache) (for example the AWS
+/// CLI's, [`FileCache::aws_cli`](crate::cache::FileCache::aws_cli)) looks there first on every
+/// load and refresh, before STS and before any MFA prompt, and writes what STS returns. So a
+/// fleet of processes on one machine, or a tool run many times a day, shares one session:
+///
+/// - an entry is served only with more than the advisory window of a full-length session left
+///   (`min(D/4, 15 min)` for `DurationSeconds` `D`, default one hour: the AWS CLI's 15
+///   minutes), so nothing served from the cache is due for a refresh at once;
+/// - a refresh never takes back the credentials it is replacing, and after
+///   [`invalidate`](crate::AssumeRoleProvider::invalidate) the rejected credentials are not
+///   served again, even though they are still on disk until the next write;
+/// - the schedule of credentials read from the cache runs from when they were read: their
+///   remaining time counts as their lifetime.
 pub mod refresh {}
