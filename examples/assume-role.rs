@@ -11,19 +11,47 @@
 //! The flags are those of the AWS CLI, shorthand syntax and `file://` included. It signs with
 //! the default credential chain (`--profile`, `--region` and `--endpoint-url` adjust it) and
 //! asks for an MFA code on stderr when `--serial-number` comes without `--token-code`.
+//!
+//! # Profile mode
+//!
+//! With `--profile NAME` and no `--role-arn`, it assumes the role that profile of the AWS
+//! config files describes, as the AWS CLI would (`role_arn`, `source_profile` or
+//! `credential_source`, `mfa_serial`, `external_id`, `duration_seconds`, `role_session_name`,
+//! `region`; chains of roles too), through `sts_assume_role::profile`:
+//!
+//! ```text
+//! cargo run --example assume-role -- --profile admin-mfa --output credential-process
+//! ```
+//!
+//! Sessions are kept in the AWS CLI's cache (`~/.aws/cli/cache`, shared with the CLI both
+//! ways; `--cache-dir DIR` picks another directory, `--no-cache` none), so the MFA code of
+//! `mfa_serial` is asked for (on stderr, read from stdin) only when the cache holds no session
+//! with enough time left (more than 15 minutes, for a one-hour session). The flags that describe a request (`--policy`, `--tags`,
+//! `--serial-number`, `--token-code`, ...) are refused in this mode: the profile describes it.
+//! `--region` and `--endpoint-url` still apply (the profile's `region` wins over `--region`).
+//! With `--output credential-process`, the program can be an AWS profile's
+//! `credential_process` (see the README).
+//!
 //! Credentials go to stdout, everything else to stderr. Exit status: 0 on success, 1 when
-//! STS fails, 2 for invalid input (nothing is sent then).
+//! STS fails, 2 for invalid input (nothing is sent then): bad flags, a profile that cannot be
+//! used, or no MFA code.
 
 use std::io::{self, BufRead, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
+use aws_types::os_shim_internal::Env;
 use clap::Parser;
 use sts_assume_role::AssumeRoleRequest;
+use sts_assume_role::cache::FileCache;
+use sts_assume_role::profile::ProfileError;
 use sts_assume_role::request::TokenCode;
 
 #[path = "assume_role/output.rs"]
 mod output;
+#[path = "assume_role/profile.rs"]
+mod profile;
 #[path = "assume_role/shorthand.rs"]
 mod shorthand;
 #[cfg(test)]
@@ -37,13 +65,19 @@ use shorthand::FlagError;
 #[derive(Debug, Parser)]
 #[command(name = "assume-role", version)]
 struct Args {
-    /// The ARN of the role to assume.
-    #[arg(long, value_name = "ARN")]
-    role_arn: String,
+    /// The ARN of the role to assume. Without it, `--profile` names the role to assume.
+    #[arg(
+        long,
+        value_name = "ARN",
+        required_unless_present = "profile",
+        requires = "role_session_name"
+    )]
+    role_arn: Option<String>,
 
-    /// A name for the session: 2-64 characters of [A-Za-z0-9_+=,.@-].
+    /// A name for the session: 2-64 characters of [A-Za-z0-9_+=,.@-]. Required with
+    /// `--role-arn`; in profile mode, the profile's `role_session_name` or a generated one.
     #[arg(long, value_name = "NAME")]
-    role_session_name: String,
+    role_session_name: Option<String>,
 
     /// Managed policies that limit the session: ARNs, `arn=ARN`, or JSON `[{"arn": ARN}]`.
     #[arg(long, value_name = "ARN", num_args = 1..)]
@@ -89,13 +123,23 @@ struct Args {
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
 
-    /// The region to call STS in.
+    /// The region to call STS in. In profile mode, the profile's `region` wins.
     #[arg(long, value_name = "REGION")]
     region: Option<String>,
 
-    /// The profile of the AWS config files to sign with.
+    /// The profile of the AWS config files: with `--role-arn`, the one to sign with; alone
+    /// (profile mode), the role profile to assume.
     #[arg(long, value_name = "NAME")]
     profile: Option<String>,
+
+    /// Profile mode: keep sessions in this directory instead of the AWS CLI's cache
+    /// (`~/.aws/cli/cache`).
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+
+    /// Profile mode: neither read nor write cached sessions; always call STS.
+    #[arg(long)]
+    no_cache: bool,
 
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Output::Json)]
@@ -109,6 +153,21 @@ struct Io<'a> {
     stderr: &'a mut dyn Write,
 }
 
+/// What the program takes from the machine besides its flags and streams, so tests can
+/// replace all of it.
+struct Host {
+    /// The SDK configuration: the caller's own identity with `--role-arn`; in profile mode,
+    /// the HTTP client, endpoint and region base of the STS clients. `--profile`, `--region`
+    /// and `--endpoint-url` are applied to it.
+    config: ConfigLoader,
+    /// The environment variables profile mode finds and reads the config files by
+    /// (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, `HOME`, ...).
+    env: Env,
+    /// Profile mode's cache without `--cache-dir` or `--no-cache`: the AWS CLI's, when a home
+    /// directory is known.
+    default_cache: Option<FileCache>,
+}
+
 /// Exit status for invalid input: nothing was sent.
 const INVALID_INPUT: u8 = 2;
 
@@ -120,19 +179,25 @@ async fn main() -> ExitCode {
         stdout: &mut io::stdout().lock(),
         stderr: &mut io::stderr(),
     };
-    run(
-        args,
-        aws_config::defaults(BehaviorVersion::latest()),
-        &mut io,
-    )
-    .await
+    let host = Host {
+        config: aws_config::defaults(BehaviorVersion::latest()),
+        env: Env::real(),
+        default_cache: FileCache::aws_cli(),
+    };
+    run(args, host, &mut io).await
 }
 
 /// Checks the input, asks for an MFA code if needed, calls STS AssumeRole and prints the
-/// credentials. `config` is where the caller's own configuration comes from (the default
-/// chain in `main`; a fixed one in tests); `--profile`, `--region` and `--endpoint-url`
-/// are applied to it.
-async fn run(args: Args, config: ConfigLoader, io: &mut Io<'_>) -> ExitCode {
+/// credentials: with `--role-arn`, the role the flags describe; without, the role of
+/// `--profile` (see [`profile::run`]).
+async fn run(args: Args, host: Host, io: &mut Io<'_>) -> ExitCode {
+    if args.role_arn.is_none() {
+        return profile::run(args, host, io).await;
+    }
+    let profile_only = profile::profile_only_flags(&args);
+    if !profile_only.is_empty() {
+        return report_invalid(&Invalid::ProfileModeOnly(profile_only), io);
+    }
     // Everything is checked before any configuration is loaded or request sent.
     let request = match request_from(&args) {
         Ok(request) => request,
@@ -146,7 +211,7 @@ async fn run(args: Args, config: ConfigLoader, io: &mut Io<'_>) -> ExitCode {
         _ => request,
     };
 
-    let sdk_config = with_flags(config, &args).load().await;
+    let sdk_config = with_flags(host.config, &args).load().await;
     let sts = aws_sdk_sts::Client::new(&sdk_config);
     let assumed = match request.send(&sts).await {
         Ok(assumed) => assumed,
@@ -182,6 +247,19 @@ enum Invalid {
     Request(Vec<String>),
     /// No MFA code was entered.
     NoTokenCode,
+    /// Flags that describe the request, given in profile mode, where the profile does.
+    NeedsRoleArn {
+        /// The flags, as typed.
+        flags: Vec<&'static str>,
+        /// The profile.
+        profile: String,
+    },
+    /// Flags of profile mode, given with `--role-arn`.
+    ProfileModeOnly(Vec<&'static str>),
+    /// Neither `--role-arn` nor `--profile`.
+    NoRole,
+    /// The profile cannot be used.
+    Profile(ProfileError),
 }
 
 /// The request the flags describe, checked against every STS rule.
@@ -205,9 +283,11 @@ fn request_from(args: &Args) -> Result<AssumeRoleRequest, Invalid> {
         .transpose()
         .map_err(Invalid::Flag)?;
 
+    // Both are required with `--role-arn` (clap checks it); an empty one is reported as
+    // invalid like any other bad value.
     let mut builder = AssumeRoleRequest::builder()
-        .role_arn(&args.role_arn)
-        .role_session_name(&args.role_session_name)
+        .role_arn(args.role_arn.as_deref().unwrap_or_default())
+        .role_session_name(args.role_session_name.as_deref().unwrap_or_default())
         .policy_arns(policy_arns)
         .tags(tags.into_iter().map(|[key, value]| (key, value)))
         .transitive_tag_keys(transitive_tag_keys);
@@ -264,8 +344,13 @@ fn read_policy(value: &str) -> Result<String, FlagError> {
 
 /// Asks for an MFA code on stderr and reads it from stdin (a terminal or a pipe).
 fn ask_token_code(serial: &str, io: &mut Io<'_>) -> Result<TokenCode, Invalid> {
+    read_token_code(&format!("MFA code for {serial}: "), io)
+}
+
+/// Writes `question` to stderr and reads a code from a line of stdin.
+fn read_token_code(question: &str, io: &mut Io<'_>) -> Result<TokenCode, Invalid> {
     // A prompt that cannot be written is no reason to stop: the code may come from a pipe.
-    let _ = write!(io.stderr, "MFA code for {serial}: ");
+    let _ = io.stderr.write_all(question.as_bytes());
     let _ = io.stderr.flush();
     let mut line = String::new();
     match io.stdin.read_line(&mut line) {
@@ -285,18 +370,44 @@ fn report_invalid(invalid: &Invalid, io: &mut Io<'_>) -> ExitCode {
             io.stderr.write_all(text.as_bytes())
         }
         Invalid::NoTokenCode => writeln!(io.stderr, "\nassume-role: no MFA code entered"),
+        Invalid::NeedsRoleArn { flags, profile } => writeln!(
+            io.stderr,
+            "assume-role: {} only with --role-arn; without it, profile `{profile}` describes the role to assume",
+            describe_flags(flags),
+        ),
+        Invalid::ProfileModeOnly(flags) => writeln!(
+            io.stderr,
+            "assume-role: {} only in profile mode (--profile without --role-arn)",
+            describe_flags(flags),
+        ),
+        Invalid::NoRole => writeln!(io.stderr, "assume-role: give --role-arn or --profile"),
+        Invalid::Profile(e) => io.stderr.write_all(error_text(e).as_bytes()),
     };
     ExitCode::from(INVALID_INPUT)
 }
 
+/// `--tags applies`, `--tags and --policy apply`, `--tags, --policy and --external-id apply`.
+fn describe_flags(flags: &[&str]) -> String {
+    match flags {
+        [] => String::from("nothing applies"),
+        [one] => format!("{one} applies"),
+        [init @ .., last] => format!("{} and {last} apply", init.join(", ")),
+    }
+}
+
 /// Prints `assume-role: ` and the error, then each cause on its own line.
 fn fail(error: &dyn std::error::Error, io: &mut Io<'_>) -> ExitCode {
+    let _ = io.stderr.write_all(error_text(error).as_bytes());
+    ExitCode::FAILURE
+}
+
+/// `assume-role: ` and the error, then each cause on its own line.
+fn error_text(error: &dyn std::error::Error) -> String {
     let mut text = format!("assume-role: {error}\n");
     let mut source = error.source();
     while let Some(cause) = source {
         text.push_str(&format!("  caused by: {cause}\n"));
         source = cause.source();
     }
-    let _ = io.stderr.write_all(text.as_bytes());
-    ExitCode::FAILURE
+    text
 }

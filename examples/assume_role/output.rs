@@ -2,7 +2,9 @@
 //! `credential_process` answer.
 
 use std::io::{self, Write};
+use std::time::SystemTime;
 
+use aws_credential_types::Credentials;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use serde::Serialize;
@@ -12,7 +14,8 @@ use sts_assume_role::AssumedRole;
 /// The output formats of `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Output {
-    /// The response as `aws sts assume-role --output json` prints it.
+    /// The response as `aws sts assume-role --output json` prints it. In profile mode, only
+    /// its `Credentials`: the provider hands over credentials, not the whole response.
     Json,
     /// `export AWS_ACCESS_KEY_ID=...` lines for a POSIX shell.
     Env,
@@ -22,10 +25,39 @@ pub(crate) enum Output {
 
 /// Writes `assumed` to `out` in `format`.
 pub(crate) fn write(format: Output, assumed: &AssumedRole, out: &mut dyn Write) -> io::Result<()> {
-    let credentials = assumed.credentials();
+    write_session(
+        format,
+        assumed.credentials(),
+        assumed.expiration(),
+        Some(assumed),
+        out,
+    )
+}
+
+/// Writes the credentials of profile mode, which come from the provider (STS or the cache)
+/// without the rest of an AssumeRole response.
+pub(crate) fn write_credentials(
+    format: Output,
+    credentials: &Credentials,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let expiration = credentials
+        .expiry()
+        .ok_or_else(|| io::Error::other("the credentials have no expiry"))?;
+    write_session(format, credentials, expiration, None, out)
+}
+
+/// Writes `credentials`, and with `Json` what `assumed` tells about the session if known.
+fn write_session(
+    format: Output,
+    credentials: &Credentials,
+    expiration: SystemTime,
+    assumed: Option<&AssumedRole>,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let secret_access_key = credentials.secret_access_key();
     let session_token = credentials.session_token().unwrap_or_default();
-    let expiration = expiration_utc(assumed)?;
+    let expiration = expiration_utc(expiration)?;
     match format {
         Output::Json => write_json(
             out,
@@ -37,12 +69,12 @@ pub(crate) fn write(format: Output, assumed: &AssumedRole, out: &mut dyn Write) 
                     // The CLI prints Python's `isoformat()` of an aware datetime.
                     expiration: format!("{}+00:00", expiration.trim_end_matches('Z')),
                 },
-                assumed_role_user: CliAssumedRoleUser {
-                    assumed_role_id: &assumed.assumed_role_user().assumed_role_id,
-                    arn: &assumed.assumed_role_user().arn,
-                },
-                packed_policy_size: assumed.packed_policy_size(),
-                source_identity: assumed.source_identity(),
+                assumed_role_user: assumed.map(|a| CliAssumedRoleUser {
+                    assumed_role_id: &a.assumed_role_user().assumed_role_id,
+                    arn: &a.assumed_role_user().arn,
+                }),
+                packed_policy_size: assumed.and_then(AssumedRole::packed_policy_size),
+                source_identity: assumed.and_then(AssumedRole::source_identity),
             },
         ),
         Output::Env => {
@@ -74,7 +106,8 @@ pub(crate) fn write(format: Output, assumed: &AssumedRole, out: &mut dyn Write) 
 #[serde(rename_all = "PascalCase")]
 struct CliResponse<'a> {
     credentials: CliCredentials<'a>,
-    assumed_role_user: CliAssumedRoleUser<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assumed_role_user: Option<CliAssumedRoleUser<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     packed_policy_size: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -117,8 +150,8 @@ fn write_json(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
 }
 
 /// The expiry in whole seconds, RFC 3339 in UTC: `2026-11-28T03:49:02Z`.
-fn expiration_utc(assumed: &AssumedRole) -> io::Result<String> {
-    let whole_seconds = DateTime::from_secs(DateTime::from(assumed.expiration()).secs());
+fn expiration_utc(expiration: SystemTime) -> io::Result<String> {
+    let whole_seconds = DateTime::from_secs(DateTime::from(expiration).secs());
     whole_seconds
         .fmt(Format::DateTime)
         .map_err(io::Error::other)

@@ -1,15 +1,23 @@
 //! The CLI end to end against the crate's mock STS, with buffers for stdin, stdout and stderr
 //! and a configuration that reads nothing from the machine.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+use aws_types::os_shim_internal::Env;
 use clap::{CommandFactory, Parser};
 use serde_json::Value;
+use sts_assume_role::AssumeRoleRequest;
+use sts_assume_role::cache::{FileCache, cli_cache_key};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
+use tempfile::TempDir;
 
-use super::{Args, Io, request_from, run};
+use super::{Args, Host, Io, request_from, run};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/mock-user";
@@ -47,11 +55,21 @@ async fn run_against(mock: &MockSts, argv: &[&str], stdin: &str) -> Outcome {
     run_with(args(&all), config(mock, "[default]\n"), stdin).await
 }
 
+/// Runs with `config` and nothing else of the machine: no environment variable, no cache.
 async fn run_with(args: Args, config: ConfigLoader, stdin: &str) -> Outcome {
+    let host = Host {
+        config,
+        env: Env::from_slice(&[]),
+        default_cache: None,
+    };
+    run_on(args, host, stdin).await
+}
+
+async fn run_on(args: Args, host: Host, stdin: &str) -> Outcome {
     let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
     let code = run(
         args,
-        config,
+        host,
         &mut Io {
             stdin: &mut stdin.as_bytes(),
             stdout: &mut stdout,
@@ -589,4 +607,412 @@ async fn the_profile_flag_picks_the_profile_from_the_config_files() {
     let out = run_with(args(&with_profile), config(&mock, &profiles), "").await;
     assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
     assert_eq!(mock.calls(Action::AssumeRole), 1);
+}
+
+#[test]
+fn role_arn_needs_a_session_name_and_one_of_role_arn_or_profile_is_needed() {
+    let parse = |argv: &[&str]| {
+        Args::try_parse_from(std::iter::once("assume-role").chain(argv.iter().copied()))
+    };
+    for argv in [
+        &["--role-arn", ROLE][..],
+        &[],
+        &["--role-session-name", "alice"],
+    ] {
+        let error = parse(argv).expect_err("refused");
+        assert_eq!(error.exit_code(), 2, "{argv:?}");
+        assert!(error.to_string().contains("required"), "{argv:?}: {error}");
+    }
+    let error =
+        parse(&["--profile", "admin", "--cache-dir", "c", "--no-cache"]).expect_err("refused");
+    assert_eq!(error.exit_code(), 2);
+    let profile_mode = parse(&["--profile", "admin"]).expect("profile mode parses");
+    assert!(profile_mode.role_arn.is_none() && profile_mode.role_session_name.is_none());
+}
+
+// Profile mode. Each test has its own MFA device: the crate remembers used codes per device
+// for the whole process, and the tests run in parallel in one.
+
+/// A config file in a temporary directory with a role profile `admin`, assumed with the keys
+/// of profile `base` (the mock's source credentials), and the environment that points the
+/// profile reader at it. `Host::default_cache` is a directory of its own, `default-cache`.
+struct Profiles {
+    dir: TempDir,
+    contents: String,
+    env: Env,
+}
+
+impl Profiles {
+    fn new(mock: &MockSts, admin: &str) -> Self {
+        let keys = mock.source_credentials();
+        let contents = format!(
+            "[profile admin]\nrole_arn = {ROLE}\nsource_profile = base\n{admin}\n\n\
+             [profile base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            keys.access_key_id(),
+            keys.secret_access_key(),
+        );
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let config = dir.path().join("config");
+        std::fs::write(&config, &contents).expect("write the config file");
+        let credentials = dir.path().join("credentials"); // never created
+        let env = Env::from_slice(&[
+            ("AWS_CONFIG_FILE", config.to_str().expect("utf-8")),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE",
+                credentials.to_str().expect("utf-8"),
+            ),
+        ]);
+        Self { dir, contents, env }
+    }
+
+    /// A directory for `--cache-dir`.
+    fn cache_dir(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+
+    fn default_cache_dir(&self) -> PathBuf {
+        self.dir.path().join("default-cache")
+    }
+
+    /// Runs `--profile admin` and `argv` against the mock, `stdin` as input.
+    async fn run(&self, mock: &MockSts, argv: &[&str], stdin: &str) -> Outcome {
+        let url = mock.endpoint_url();
+        let mut all = vec![
+            "--endpoint-url",
+            &url,
+            "--region",
+            "us-east-1",
+            "--profile",
+            "admin",
+        ];
+        all.extend_from_slice(argv);
+        let host = Host {
+            config: config(mock, &self.contents),
+            env: self.env.clone(),
+            default_cache: Some(FileCache::new(self.default_cache_dir())),
+        };
+        run_on(args(&all), host, stdin).await
+    }
+}
+
+fn serial(device: &str) -> String {
+    format!("arn:aws:iam::123456789012:mfa/{device}")
+}
+
+/// The files in `dir`, or none if it does not exist.
+fn files_in(dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The `credential_process` answer on `stdout`, checked: exactly its five members, Version 1,
+/// and an RFC 3339 expiry after `now`. Returns the access key ID.
+fn credential_process_answer(stdout: &str, now: SystemTime) -> String {
+    let value = json(stdout);
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        [
+            "AccessKeyId",
+            "Expiration",
+            "SecretAccessKey",
+            "SessionToken",
+            "Version"
+        ]
+    );
+    assert_eq!(value["Version"], 1);
+    let expiration = value["Expiration"]
+        .as_str()
+        .expect("Expiration is a string");
+    let expiration = DateTime::from_str(expiration, Format::DateTime).expect("RFC 3339");
+    let expiration = SystemTime::try_from(expiration).expect("a system time");
+    assert!(expiration > now, "Expiration {expiration:?} is in the past");
+    for member in ["SecretAccessKey", "SessionToken"] {
+        assert!(
+            value[member].as_str().is_some_and(|v| !v.is_empty()),
+            "{member}"
+        );
+    }
+    value["AccessKeyId"]
+        .as_str()
+        .expect("AccessKeyId")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn profile_mode_asks_for_the_mfa_code_once_then_serves_the_cache() {
+    let serial = serial("profile-cache");
+    let mock = MockSts::builder().mfa_code("654321").start().await;
+    mock.require_mfa(ROLE);
+    let profiles = Profiles::new(&mock, &format!("mfa_serial = {serial}"));
+    let cache_dir = profiles.cache_dir();
+    let cache_flag = cache_dir.to_str().expect("utf-8");
+    let argv = ["--cache-dir", cache_flag, "--output", "credential-process"];
+
+    let first = profiles.run(&mock, &argv, "654321\n").await;
+    assert_eq!(first.code, ExitCode::SUCCESS, "{}", first.stderr);
+    assert_eq!(
+        first.stderr,
+        format!("MFA code for {serial} (to assume {ROLE}): ")
+    );
+    assert!(!first.stdout.contains("MFA code"));
+    assert!(!first.stdout.contains("654321") && !first.stderr.contains("654321"));
+    let sent = mock.requests().pop().expect("one request");
+    assert_eq!(sent.param("RoleArn"), Some(ROLE));
+    assert_eq!(sent.param("SerialNumber"), Some(serial.as_str()));
+    assert_eq!(sent.param("TokenCode"), Some("654321"));
+    let issued = mock
+        .issued()
+        .pop()
+        .expect("credentials issued")
+        .credentials();
+    let access_key = credential_process_answer(&first.stdout, mock.now());
+    assert_eq!(access_key, issued.access_key_id());
+
+    // The entry is where the AWS CLI would look for this profile's role.
+    let request = AssumeRoleRequest::builder()
+        .role_arn(ROLE)
+        .generated_session_name()
+        .serial_number(serial.as_str())
+        .build()
+        .expect("a valid request");
+    let key = cli_cache_key(&request);
+    assert_eq!(files_in(&cache_dir), [format!("{key}.json")]);
+    assert!(files_in(&profiles.default_cache_dir()).is_empty());
+
+    // Another process, as it were: a fresh provider, nothing to read on stdin.
+    let requests_before = mock.requests().len();
+    let second = profiles.run(&mock, &argv, "").await;
+    assert_eq!(second.code, ExitCode::SUCCESS, "{}", second.stderr);
+    assert_eq!(second.stderr, "");
+    assert_eq!(mock.calls(Action::AssumeRole), 1);
+    assert_eq!(mock.requests().len(), requests_before);
+    assert_eq!(
+        credential_process_answer(&second.stdout, mock.now()),
+        access_key
+    );
+}
+
+#[tokio::test]
+async fn profile_mode_credential_process_output_is_version_1_and_nothing_else() {
+    let mock = MockSts::start().await;
+    let profiles = Profiles::new(&mock, "duration_seconds = 900");
+    let out = profiles
+        .run(&mock, &["--no-cache", "--output", "credential-process"], "")
+        .await;
+    assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    let issued = mock
+        .issued()
+        .pop()
+        .expect("credentials issued")
+        .credentials();
+    let value = json(&out.stdout);
+    assert_eq!(
+        credential_process_answer(&out.stdout, mock.now()),
+        issued.access_key_id()
+    );
+    assert_eq!(value["SecretAccessKey"], issued.secret_access_key());
+    assert_eq!(
+        value["SessionToken"],
+        issued.session_token().expect("a session token")
+    );
+    let sent = mock.requests().pop().expect("one request");
+    assert_eq!(sent.param("DurationSeconds"), Some("900"));
+    assert!(
+        sent.param("RoleSessionName")
+            .is_some_and(|name| name.starts_with("sts-assume-role-"))
+    );
+}
+
+#[tokio::test]
+async fn profile_mode_json_output_has_the_credentials_only() {
+    let mock = MockSts::start().await;
+    let profiles = Profiles::new(&mock, "role_session_name = alice");
+    let out = profiles.run(&mock, &["--no-cache"], "").await;
+    assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
+    let value = json(&out.stdout);
+    let keys: Vec<&String> = value.as_object().expect("an object").keys().collect();
+    assert_eq!(keys, ["Credentials"]);
+    let issued = mock
+        .issued()
+        .pop()
+        .expect("credentials issued")
+        .credentials();
+    assert_eq!(value["Credentials"]["AccessKeyId"], issued.access_key_id());
+    assert!(
+        value["Credentials"]["Expiration"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("+00:00"))
+    );
+    let sent = mock.requests().pop().expect("one request");
+    assert_eq!(sent.param("RoleSessionName"), Some("alice"));
+}
+
+#[tokio::test]
+async fn profile_mode_uses_the_default_cache_unless_told_otherwise() {
+    let mock = MockSts::start().await;
+    let profiles = Profiles::new(&mock, "");
+
+    let out = profiles.run(&mock, &["--no-cache"], "").await;
+    assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
+    assert!(files_in(&profiles.default_cache_dir()).is_empty());
+
+    let out = profiles.run(&mock, &[], "").await;
+    assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
+    assert_eq!(files_in(&profiles.default_cache_dir()).len(), 1);
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+
+    // `--no-cache` does not read it either.
+    let out = profiles.run(&mock, &["--no-cache"], "").await;
+    assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
+    assert_eq!(mock.calls(Action::AssumeRole), 3);
+    assert!(files_in(&profiles.cache_dir()).is_empty());
+}
+
+// On several threads, as `main` runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_mode_asks_again_when_sts_rejects_the_code() {
+    let serial = serial("profile-rejected");
+    let mock = MockSts::builder().mfa_code("654321").start().await;
+    mock.require_mfa(ROLE);
+    let profiles = Profiles::new(&mock, &format!("mfa_serial = {serial}"));
+    let out = profiles
+        .run(&mock, &["--no-cache"], "111111\n654321\n")
+        .await;
+    assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
+    let question = format!("MFA code for {serial} (to assume {ROLE}): ");
+    assert_eq!(
+        out.stderr,
+        format!("{question}STS rejected that code. {question}")
+    );
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+}
+
+#[tokio::test]
+async fn profile_mode_without_or_with_a_malformed_mfa_code_exits_2_and_sends_nothing() {
+    let serial = serial("profile-no-code");
+    let mock = MockSts::start().await;
+    let profiles = Profiles::new(&mock, &format!("mfa_serial = {serial}"));
+
+    let out = profiles.run(&mock, &["--no-cache"], "").await;
+    assert_eq!(out.code, ExitCode::from(2));
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr.ends_with("assume-role: no MFA code entered\n"),
+        "{}",
+        out.stderr
+    );
+
+    let out = profiles.run(&mock, &["--no-cache"], "12ab56\n").await;
+    assert_eq!(out.code, ExitCode::from(2));
+    assert!(
+        out.stderr.contains("invalid request:\n  TokenCode: "),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("12ab56"));
+    assert!(mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_missing_profile_exits_2_naming_it_and_sends_nothing() {
+    let mock = MockSts::start().await;
+    let profiles = Profiles::new(&mock, "");
+    let url = mock.endpoint_url();
+    let host = Host {
+        config: config(&mock, &profiles.contents),
+        env: profiles.env.clone(),
+        default_cache: None,
+    };
+    let argv = ["--endpoint-url", &url, "--profile", "nope", "--no-cache"];
+    let out = run_on(args(&argv), host, "").await;
+    assert_eq!(out.code, ExitCode::from(2));
+    assert_eq!(out.stdout, "");
+    assert!(
+        out.stderr
+            .starts_with("assume-role: profile `nope` is not defined in "),
+        "{}",
+        out.stderr
+    );
+    assert!(mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn profile_mode_refuses_the_flags_of_a_request() {
+    let mock = MockSts::start().await;
+    let profiles = Profiles::new(&mock, "");
+    let out = profiles
+        .run(&mock, &["--tags", "Key=team,Value=platform"], "")
+        .await;
+    assert_eq!(out.code, ExitCode::from(2));
+    assert_eq!(out.stdout, "");
+    assert_eq!(
+        out.stderr,
+        "assume-role: --tags applies only with --role-arn; without it, profile `admin` describes the role to assume\n"
+    );
+
+    let out = profiles
+        .run(
+            &mock,
+            &[
+                "--role-session-name",
+                "alice",
+                "--serial-number",
+                SERIAL,
+                "--token-code",
+                "123456",
+            ],
+            "",
+        )
+        .await;
+    assert_eq!(out.code, ExitCode::from(2));
+    assert!(
+        out.stderr.starts_with(
+            "assume-role: --role-session-name, --serial-number and --token-code apply only with --role-arn"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("123456"));
+    assert!(mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn role_arn_mode_refuses_the_cache_flags() {
+    let mock = MockSts::start().await;
+    let out = run_against(
+        &mock,
+        &[
+            "--role-arn",
+            ROLE,
+            "--role-session-name",
+            "alice",
+            "--cache-dir",
+            "somewhere",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(out.code, ExitCode::from(2));
+    assert_eq!(
+        out.stderr,
+        "assume-role: --cache-dir applies only in profile mode (--profile without --role-arn)\n"
+    );
+    assert!(mock.requests().is_empty());
 }
