@@ -10,7 +10,9 @@
 //!
 //! The flags are those of the AWS CLI, shorthand syntax and `file://` included. It signs with
 //! the default credential chain (`--profile`, `--region` and `--endpoint-url` adjust it) and
-//! asks for an MFA code on stderr when `--serial-number` comes without `--token-code`.
+//! asks for an MFA code when `--serial-number` comes without `--token-code`: on the terminal
+//! when stdin is one (so a caller capturing stderr does not hide the prompt), else on stderr,
+//! reading the code from stdin.
 //!
 //! # Profile mode
 //!
@@ -25,7 +27,7 @@
 //!
 //! Sessions are kept in the AWS CLI's cache (`~/.aws/cli/cache`, shared with the CLI both
 //! ways; `--cache-dir DIR` picks another directory, `--no-cache` none), so the MFA code of
-//! `mfa_serial` is asked for (on stderr, read from stdin) only when the cache holds no session
+//! `mfa_serial` is asked for (as above) only when the cache holds no session
 //! with enough time left (more than 15 minutes, for a one-hour session). The flags that describe a request (`--policy`, `--tags`,
 //! `--serial-number`, `--token-code`, ...) are refused in this mode: the profile describes it.
 //! `--region` and `--endpoint-url` still apply (the profile's `region` wins over `--region`).
@@ -151,6 +153,32 @@ struct Io<'a> {
     stdin: &'a mut dyn BufRead,
     stdout: &'a mut dyn Write,
     stderr: &'a mut dyn Write,
+    /// Where MFA codes are asked for instead of stderr and stdin: the terminal itself.
+    terminal: Option<Terminal<'a>>,
+}
+
+/// A terminal to ask for MFA codes on.
+struct Terminal<'a> {
+    input: &'a mut dyn BufRead,
+    output: &'a mut dyn Write,
+}
+
+/// The controlling terminal, when stdin is one. A tool running this as `credential_process`
+/// (the AWS CLI, boto3) captures stderr, so a prompt there would go unseen; the terminal
+/// reaches the person at the keyboard whatever the tool does with stderr. When stdin is not a
+/// terminal (a code piped in, or no stdin), stdin and stderr are used as they are.
+fn open_terminal() -> Option<(io::BufReader<std::fs::File>, std::fs::File)> {
+    use std::io::IsTerminal;
+    if !cfg!(unix) || !io::stdin().is_terminal() {
+        return None;
+    }
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .ok()?;
+    let output = tty.try_clone().ok()?;
+    Some((io::BufReader::new(tty), output))
 }
 
 /// What the program takes from the machine besides its flags and streams, so tests can
@@ -174,10 +202,14 @@ const INVALID_INPUT: u8 = 2;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    let mut terminal = open_terminal();
     let mut io = Io {
         stdin: &mut io::stdin().lock(),
         stdout: &mut io::stdout().lock(),
         stderr: &mut io::stderr(),
+        terminal: terminal
+            .as_mut()
+            .map(|(input, output)| Terminal { input, output }),
     };
     let host = Host {
         config: aws_config::defaults(BehaviorVersion::latest()),
@@ -349,11 +381,15 @@ fn ask_token_code(serial: &str, io: &mut Io<'_>) -> Result<TokenCode, Invalid> {
 
 /// Writes `question` to stderr and reads a code from a line of stdin.
 fn read_token_code(question: &str, io: &mut Io<'_>) -> Result<TokenCode, Invalid> {
+    let (input, output): (&mut dyn BufRead, &mut dyn Write) = match &mut io.terminal {
+        Some(terminal) => (&mut *terminal.input, &mut *terminal.output),
+        None => (&mut *io.stdin, &mut *io.stderr),
+    };
     // A prompt that cannot be written is no reason to stop: the code may come from a pipe.
-    let _ = io.stderr.write_all(question.as_bytes());
-    let _ = io.stderr.flush();
+    let _ = output.write_all(question.as_bytes());
+    let _ = output.flush();
     let mut line = String::new();
-    match io.stdin.read_line(&mut line) {
+    match input.read_line(&mut line) {
         Ok(0) | Err(_) => Err(Invalid::NoTokenCode),
         Ok(_) => TokenCode::new(line).map_err(|e| Invalid::Request(vec![e.to_string()])),
     }

@@ -17,7 +17,7 @@ use sts_assume_role::cache::{FileCache, cli_cache_key};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use tempfile::TempDir;
 
-use super::{Args, Host, Io, request_from, run};
+use super::{Args, Host, Io, Terminal, request_from, run};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/deploy";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/mock-user";
@@ -74,6 +74,7 @@ async fn run_on(args: Args, host: Host, stdin: &str) -> Outcome {
             stdin: &mut stdin.as_bytes(),
             stdout: &mut stdout,
             stderr: &mut stderr,
+            terminal: None,
         },
     )
     .await;
@@ -1015,4 +1016,56 @@ async fn role_arn_mode_refuses_the_cache_flags() {
         "assume-role: --cache-dir applies only in profile mode (--profile without --role-arn)\n"
     );
     assert!(mock.requests().is_empty());
+}
+
+#[tokio::test]
+async fn with_a_terminal_the_code_is_asked_for_there_not_on_stderr() {
+    let mock = MockSts::builder().mfa_code("135790").start().await;
+    mock.require_mfa(ROLE);
+    let url = mock.endpoint_url();
+    let argv = args(&[
+        "--endpoint-url",
+        &url,
+        "--region",
+        "us-east-1",
+        "--role-arn",
+        ROLE,
+        "--role-session-name",
+        "alice",
+        "--serial-number",
+        SERIAL,
+        "--output",
+        "credential-process",
+    ]);
+    let host = Host {
+        config: config(&mock, "[default]\n"),
+        env: Env::from_slice(&[]),
+        default_cache: None,
+    };
+    let (mut stdout, mut stderr, mut shown) = (Vec::new(), Vec::new(), Vec::new());
+    let code = run(
+        argv,
+        host,
+        &mut Io {
+            // A caller's stdin that must not be read: the code comes from the terminal.
+            stdin: &mut "000000\n".as_bytes(),
+            stdout: &mut stdout,
+            stderr: &mut stderr,
+            terminal: Some(Terminal {
+                input: &mut "135790\n".as_bytes(),
+                output: &mut shown,
+            }),
+        },
+    )
+    .await;
+    let stderr = String::from_utf8(stderr).expect("utf-8");
+    assert_eq!(code, ExitCode::SUCCESS, "{stderr}");
+    assert_eq!(
+        String::from_utf8(shown).expect("utf-8"),
+        format!("MFA code for {SERIAL}: ")
+    );
+    assert_eq!(stderr, "", "a caller capturing stderr hides nothing");
+    assert_eq!(mock.requests()[0].param("TokenCode"), Some("135790"));
+    let key = credential_process_answer(&String::from_utf8(stdout).expect("utf-8"), mock.now());
+    assert_eq!(key, mock.issued()[0].access_key_id);
 }
