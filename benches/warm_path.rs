@@ -110,6 +110,9 @@ fn parts(c: &mut Criterion, rt: &Runtime, s: &Subjects) {
     });
     let clock = SharedTimeSource::new(SystemTimeSource::new());
     g.bench_function("time_source_now", |b| b.iter(|| clock.now()));
+    // What the provider reads instead on its warm path with the system clock (on Linux).
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    g.bench_function("coarse_clock_now", |b| b.iter(coarse_now));
     let deadline = clock.now() + Duration::from_secs(3600);
     let cell = ArcSwapOption::from(Some(Arc::new((static_credentials(), deadline))));
     let now = clock.now();
@@ -127,6 +130,19 @@ fn parts(c: &mut Criterion, rt: &Runtime, s: &Subjects) {
     });
     g.bench_function("credentials_clone", |b| b.iter(|| s.floor.clone()));
     g.finish();
+}
+
+/// `CLOCK_REALTIME_COARSE`, as the provider reads it.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn coarse_now() -> libc::timespec {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable `timespec` for the duration of the call.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_REALTIME_COARSE, &mut ts) };
+    assert_eq!(rc, 0, "CLOCK_REALTIME_COARSE");
+    ts
 }
 
 /// Many tasks on a two-worker runtime calling one shared provider back to back.
@@ -250,6 +266,7 @@ fn report(rt: &Runtime, s: &Subjects, mode: Mode, since: SystemTime) {
     for part in [
         "ours_frozen_clock",
         "time_source_now",
+        "coarse_clock_now",
         "arc_swap_load_check",
         "arc_swap_load_check_clone",
         "credentials_clone",

@@ -10,6 +10,7 @@ use aws_types::SdkConfig;
 
 use super::{Device, MfaOptions, TokenSource, with_code};
 use crate::assume::{from_sdk_error, sdk_credentials};
+use crate::clock::Clock;
 use crate::provider::fetch::{BoxFuture, Fetch, FetchContext, MfaConfig};
 use crate::provider::{Handle, RefreshPolicy, Status, client_with_source};
 use crate::request::{IntoParam, SerialNumber};
@@ -198,7 +199,7 @@ impl MfaSessionBuilder {
             return Err(ValidationErrors::from_vec(errors)
                 .unwrap_or_else(|| unreachable!("errors were pushed")));
         };
-        let clock = self.time_source.unwrap_or_else(crate::clock::system);
+        let clock = Clock::from_injected(self.time_source);
         let label = format!("MFA session of {serial}");
         let fetch = Arc::new(SessionFetch {
             client: client_with_source(client, self.credentials),
@@ -209,7 +210,7 @@ impl MfaSessionBuilder {
                 options: self.options,
                 device: Device::get(serial.as_str()),
                 serial,
-                clock: clock.clone(),
+                clock: clock.shared(),
             },
             label,
         });

@@ -7,19 +7,31 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 use aws_credential_types::Credentials;
-use aws_smithy_async::time::SharedTimeSource;
 use futures_util::FutureExt;
 use futures_util::future::Shared;
 
 use super::SharedError;
 use super::fetch::{BoxFuture, Fetch, FetchContext};
 use super::policy::{RefreshPolicy, Schedule};
+use crate::clock::{self, Clock};
 
 /// Credentials and when to refresh them.
 #[derive(Debug)]
 pub(crate) struct Cached {
     pub(crate) credentials: Credentials,
     pub(crate) schedule: Schedule,
+    /// `schedule.refresh_at` in Unix nanoseconds, for the warm path's coarse clock.
+    refresh_at_nanos: u64,
+}
+
+impl Cached {
+    fn new(credentials: Credentials, schedule: Schedule) -> Self {
+        Self {
+            credentials,
+            refresh_at_nanos: clock::unix_nanos(schedule.refresh_at),
+            schedule,
+        }
+    }
 }
 
 type FlightResult = Result<Arc<Cached>, SharedError>;
@@ -59,7 +71,7 @@ pub(crate) struct Cache {
     loaded: AtomicBool,
     control: Mutex<Control>,
     fetch: Arc<dyn Fetch>,
-    pub(crate) clock: SharedTimeSource,
+    pub(crate) clock: Clock,
     policy: RefreshPolicy,
     rng: Mutex<fastrand::Rng>,
 }
@@ -81,7 +93,7 @@ fn millis(t: SystemTime) -> u64 {
 impl Cache {
     pub(crate) fn new(
         fetch: Arc<dyn Fetch>,
-        clock: SharedTimeSource,
+        clock: Clock,
         policy: RefreshPolicy,
         seed: Option<u64>,
     ) -> Self {
@@ -112,11 +124,20 @@ impl Cache {
     }
 
     /// The warm path: no lock, no I/O, no allocation beyond cloning the credentials.
-    pub(crate) fn fast(self: &Arc<Self>, now: SystemTime) -> Fast {
+    ///
+    /// Well before the refresh is due, a coarse read of the system clock settles it
+    /// ([`Clock::surely_before`]); from then on, and always with an injected clock, the clock
+    /// is read exactly, once.
+    #[inline]
+    pub(crate) fn fast(self: &Arc<Self>) -> Fast {
         let guard = self.current.load();
         let Some(cached) = guard.as_ref() else {
             return Fast::Slow;
         };
+        if self.clock.surely_before(cached.refresh_at_nanos) {
+            return Fast::Ready(cached.credentials.clone());
+        }
+        let now = self.clock.now();
         let s = &cached.schedule;
         if now < s.refresh_at {
             return Fast::Ready(cached.credentials.clone());
@@ -262,10 +283,7 @@ impl Cache {
             Ok(credentials) => {
                 let expiry = credentials.expiry().unwrap_or(now);
                 let schedule = self.policy.schedule(now, expiry, self.random());
-                let cached = Arc::new(Cached {
-                    credentials,
-                    schedule,
-                });
+                let cached = Arc::new(Cached::new(credentials, schedule));
                 self.current.store(Some(Arc::clone(&cached)));
                 self.loaded.store(true, Ordering::Release);
                 ctl.failure = None;

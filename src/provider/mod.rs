@@ -19,6 +19,7 @@ use aws_types::SdkConfig;
 pub use policy::RefreshPolicy;
 
 use crate::cache::{CredentialCache, cli_cache_key};
+use crate::clock::Clock;
 use crate::mfa::{Device, MfaOptions, TokenSource};
 use crate::request::SessionDuration;
 use crate::{AssumeRoleRequest, Error, InvalidParameter, Parameter, ValidationErrors};
@@ -84,7 +85,7 @@ impl Drop for Inner {
 impl Handle {
     pub(crate) fn new(
         fetch: Arc<dyn Fetch>,
-        clock: SharedTimeSource,
+        clock: Clock,
         policy: RefreshPolicy,
         seed: Option<u64>,
     ) -> Self {
@@ -95,7 +96,7 @@ impl Handle {
 
     pub(crate) fn provide(&self) -> provider::future::ProvideCredentials<'_> {
         let cache = &self.0.cache;
-        match cache.fast(cache.clock.now()) {
+        match cache.fast() {
             Fast::Ready(c) => provider::future::ProvideCredentials::ready(Ok(c)),
             Fast::Slow => provider::future::ProvideCredentials::new(async move {
                 cache.slow().await.map_err(CredentialsError::from)
@@ -386,14 +387,14 @@ impl ProviderBuilder<WithSts> {
         if let Some(errors) = ValidationErrors::from_vec(errors) {
             return Err(errors);
         }
-        let clock = self.time_source.unwrap_or_else(crate::clock::system);
+        let clock = Clock::from_injected(self.time_source);
         let mfa = match (self.mfa, self.request.serial_number()) {
             (Some(source), Some(serial)) => Some(MfaConfig {
                 source,
                 options: self.mfa_options,
                 device: Device::get(serial.as_str()),
                 serial: serial.clone(),
-                clock: clock.clone(),
+                clock: clock.shared(),
             }),
             _ => None,
         };
@@ -415,7 +416,7 @@ impl ProviderBuilder<WithSts> {
             request: self.request,
             mfa,
             disk,
-            clock: clock.clone(),
+            clock: clock.shared(),
         });
         Ok(AssumeRoleProvider {
             handle: Handle::new(fetch, clock, self.policy, self.seed),
