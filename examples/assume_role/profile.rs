@@ -5,7 +5,7 @@ use std::future::Future;
 use std::process::ExitCode;
 
 use sts_assume_role::cache::FileCache;
-use sts_assume_role::mfa::{ChannelSource, CodeSender, MfaContext, MfaReason};
+use sts_assume_role::mfa::{ChannelSource, CodeSender};
 use sts_assume_role::profile::from_profile;
 
 use super::{Args, Host, Invalid, Io, fail, output, read_token_code, report_invalid, with_flags};
@@ -135,7 +135,7 @@ async fn answering<T>(
                     continue; // the question was answered
                 };
                 // Reading blocks this task; the provider is waiting for the code anyway.
-                match read_token_code(&question(&ctx), io) {
+                match read_token_code(&ctx.question(), io) {
                     Ok(code) => {
                         if let Some(codes) = &codes {
                             let _ = codes.send(code.expose());
@@ -149,21 +149,5 @@ async fn answering<T>(
                 }
             }
         }
-    }
-}
-
-/// The prompt: it names the MFA device and the role, and why a new code is needed.
-fn question(ctx: &MfaContext) -> String {
-    let why = match ctx.reason() {
-        MfaReason::Rejected => "STS rejected that code. ",
-        MfaReason::CodeReused => "That code was already used; wait for the next one. ",
-        _ => "",
-    };
-    match ctx.role_arn() {
-        Some(role) => format!(
-            "{why}MFA code for {} (to assume {role}): ",
-            ctx.serial_number()
-        ),
-        None => format!("{why}MFA code for {}: ", ctx.serial_number()),
     }
 }

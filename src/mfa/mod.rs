@@ -97,6 +97,37 @@ impl MfaContext {
         self.attempt
     }
 
+    /// The question [`TerminalPrompt`] asks, for a prompt of your own (a dialog, a chat
+    /// message): it names the device and the role, and says why a new code is needed after a
+    /// rejected or reused one.
+    ///
+    /// ```
+    /// use sts_assume_role::mfa::{MfaContext, MfaReason};
+    /// use sts_assume_role::request::SerialNumber;
+    ///
+    /// let serial = SerialNumber::new("arn:aws:iam::111111111111:mfa/alice")?;
+    /// let ctx = MfaContext::new(serial, None, MfaReason::Rejected, 2);
+    /// assert_eq!(
+    ///     ctx.question(),
+    ///     "STS rejected that code. MFA code for arn:aws:iam::111111111111:mfa/alice: "
+    /// );
+    /// # Ok::<(), sts_assume_role::InvalidParameter>(())
+    /// ```
+    pub fn question(&self) -> String {
+        let why = match self.reason {
+            MfaReason::Rejected => "STS rejected that code. ",
+            MfaReason::CodeReused => "That code was already used; wait for the next one. ",
+            _ => "",
+        };
+        match &self.role_arn {
+            Some(role) => format!(
+                "{why}MFA code for {} (to assume {role}): ",
+                self.serial_number
+            ),
+            None => format!("{why}MFA code for {}: ", self.serial_number),
+        }
+    }
+
     pub(crate) fn next(&self, reason: MfaReason) -> Self {
         Self {
             reason,

@@ -4,7 +4,7 @@ use std::fmt;
 use std::io::{BufRead, Write};
 use std::sync::{Arc, Mutex};
 
-use super::{MfaContext, MfaError, MfaReason, TokenFuture, TokenSource};
+use super::{MfaContext, MfaError, TokenFuture, TokenSource};
 use crate::request::TokenCode;
 
 type Io = (Box<dyn BufRead + Send>, Box<dyn Write + Send>);
@@ -48,21 +48,6 @@ impl TerminalPrompt {
             io: Some(Arc::new(Mutex::new((Box::new(input), Box::new(output))))),
         }
     }
-
-    fn question(ctx: &MfaContext) -> String {
-        let why = match ctx.reason() {
-            MfaReason::Rejected => "STS rejected that code. ",
-            MfaReason::CodeReused => "That code was already used; wait for the next one. ",
-            _ => "",
-        };
-        match ctx.role_arn() {
-            Some(role) => format!(
-                "{why}MFA code for {} (to assume {role}): ",
-                ctx.serial_number()
-            ),
-            None => format!("{why}MFA code for {}: ", ctx.serial_number()),
-        }
-    }
 }
 
 fn ask(
@@ -84,7 +69,7 @@ fn ask(
 
 impl TokenSource for TerminalPrompt {
     fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a> {
-        let question = Self::question(ctx);
+        let question = ctx.question();
         let io = self.io.clone();
         Box::pin(async move {
             let blocking = move || match io {
