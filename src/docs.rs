@@ -87,6 +87,21 @@
 ///
 /// The test `an_mfa_session_serves_three_roles_for_eight_hours_with_one_prompt` checks the
 /// session row against the mock STS.
+///
+/// ## Across runs of a program
+///
+/// The counts above are for one long-running process. A tool started many times a day keeps
+/// its sessions across runs with a [`CredentialCache`](crate::cache::CredentialCache):
+///
+/// - MFA on each AssumeRole:
+///   [`ProviderBuilder::cache`](crate::ProviderBuilder::cache) with
+///   [`FileCache::aws_cli`](crate::cache::FileCache::aws_cli) shares each role session with
+///   every process and with the AWS CLI itself: one prompt per role session (an hour by
+///   default, up to the role's maximum with `DurationSeconds`).
+/// - MFA session: [`MfaSessionBuilder::cache`](crate::mfa::MfaSessionBuilder::cache) keeps the
+///   `GetSessionToken` session: one prompt per session (12 hours by default) however many
+///   times the tool runs. The cached session is a bearer credential that carries the MFA;
+///   keep the directory private.
 pub mod mfa {}
 
 /// # How the provider refreshes, next to its peers

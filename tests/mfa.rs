@@ -9,10 +9,12 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
+use sts_assume_role::cache::{CredentialCache, FileCache};
 use sts_assume_role::mfa::{
     self, MfaContext, MfaError, MfaOptions, MfaReason, MfaSession, TokenSource, Totp,
+    session_cache_key,
 };
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::request::{SerialNumber, TokenCode};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, Error, Parameter, RefreshPolicy};
 
@@ -642,4 +644,81 @@ fn provider_refuses_a_fixed_token_code_or_a_source_without_serial() {
         .build()
         .unwrap_err();
     assert!(err.contains(Parameter::SerialNumber));
+}
+
+#[tokio::test]
+async fn a_cached_mfa_session_spares_the_next_process_its_prompt() {
+    let name = "a_cached_mfa_session_spares_the_next_process";
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let dir = tempfile::tempdir().unwrap();
+    let build = |source: Counted<Totp>| {
+        MfaSession::builder(serial(name), source)
+            .sdk_config(&config(&mock))
+            .time_source(clock.clone())
+            .cache(FileCache::new(dir.path()).with_time_source(clock.clone()))
+            .build()
+            .unwrap()
+    };
+
+    let first_source = totp(&clock);
+    let first = build(first_source.clone());
+    role_on_session(&mock, &clock, &first, 0)
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(first_source.count(), 1);
+    assert_eq!(mock.calls(Action::GetSessionToken), 1);
+    let key = session_cache_key(&SerialNumber::new(serial(name)).unwrap(), 12 * HOUR, None);
+    assert!(dir.path().join(format!("{key}.json")).is_file());
+
+    // The next run of the program, an hour later: the session is on disk.
+    clock.advance(HOUR);
+    let second_source = totp(&clock);
+    let second = build(second_source.clone());
+    role_on_session(&mock, &clock, &second, 1)
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(second_source.count(), 0, "no prompt");
+    assert_eq!(mock.calls(Action::GetSessionToken), 1);
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+
+    // Ten minutes before the session ends it is inside its renewal window: not reused.
+    clock.advance(11 * HOUR - 10 * MIN);
+    let third_source = totp(&clock);
+    build(third_source.clone()).prefetch().await.unwrap();
+    assert_eq!(third_source.count(), 1);
+    assert_eq!(mock.calls(Action::GetSessionToken), 2);
+}
+
+#[tokio::test]
+async fn a_cached_mfa_session_keeps_its_mfa_age_limit_as_its_expiry() {
+    let name = "a_cached_mfa_session_keeps_its_mfa_age_limit";
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = FileCache::new(dir.path()).with_time_source(clock.clone());
+    let start = clock.now();
+    MfaSession::builder(serial(name), totp(&clock))
+        .sdk_config(&config(&mock))
+        .time_source(clock.clone())
+        .max_mfa_age(HOUR)
+        .cache(FileCache::new(dir.path()).with_time_source(clock.clone()))
+        .build()
+        .unwrap()
+        .prefetch()
+        .await
+        .unwrap();
+    let serial = SerialNumber::new(serial(name)).unwrap();
+    let key = session_cache_key(&serial, 12 * HOUR, Some(HOUR));
+    let entry = cache.load(&key).unwrap().expect("stored");
+    assert_eq!(entry.expiration(), start + HOUR);
+    assert!(
+        cache
+            .load(&session_cache_key(&serial, 12 * HOUR, None))
+            .unwrap()
+            .is_none(),
+        "a session without the limit never gets it"
+    );
 }

@@ -28,7 +28,7 @@ use std::time::Duration;
 pub use channel::{ChannelSource, CodeSender};
 pub(crate) use device::{Device, with_code};
 pub use prompt::TerminalPrompt;
-pub use session::{MfaSession, MfaSessionBuilder};
+pub use session::{MfaSession, MfaSessionBuilder, session_cache_key};
 #[cfg(feature = "totp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub use totp::{InvalidTotpSecret, Totp};

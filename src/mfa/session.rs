@@ -10,8 +10,9 @@ use aws_types::SdkConfig;
 
 use super::{Device, MfaOptions, TokenSource, with_code};
 use crate::assume::{from_sdk_error, sdk_credentials};
+use crate::cache::{CredentialCache, cache_key_for_args};
 use crate::clock::Clock;
-use crate::provider::fetch::{BoxFuture, Fetch, FetchContext, MfaConfig};
+use crate::provider::fetch::{BoxFuture, DiskCache, Fetch, FetchContext, MfaConfig};
 use crate::provider::{Handle, RefreshPolicy, Status, client_with_source};
 use crate::request::{IntoParam, SerialNumber};
 use crate::{Error, InvalidParameter, Parameter, ValidationErrors};
@@ -62,6 +63,7 @@ pub struct MfaSessionBuilder {
     options: MfaOptions,
     policy: RefreshPolicy,
     time_source: Option<SharedTimeSource>,
+    store: Option<Arc<dyn CredentialCache>>,
 }
 
 /// GetSessionToken's `DurationSeconds` range: 15 minutes to 36 hours.
@@ -83,6 +85,7 @@ impl MfaSession {
             options: MfaOptions::default(),
             policy: RefreshPolicy::default(),
             time_source: None,
+            store: None,
         }
     }
 
@@ -167,6 +170,26 @@ impl MfaSessionBuilder {
         self
     }
 
+    /// Keep the session in `cache` too, so the next run of a program (or another process)
+    /// reuses it without asking for a code: a tool run many times a day asks once per session
+    /// (12 hours by default), as aws-vault does. Off by default.
+    ///
+    /// The entry's key is [`session_cache_key`] (the device, the duration and any
+    /// [`max_mfa_age`](Self::max_mfa_age)), so it never meets an AWS CLI entry in the same
+    /// directory. An entry is served only with more than the advisory window of a full session
+    /// left, never the session being replaced, and never one invalidated; with
+    /// `max_mfa_age`, the stored expiry is the MFA age limit, so a reused session is renewed
+    /// on time too. Cache failures are logged and count as misses.
+    ///
+    /// **The entry is a bearer credential:** until it expires, anyone who can read it can act
+    /// as the IAM user, MFA included, and assume the roles that require MFA. Keep the
+    /// directory private ([`FileCache`](crate::cache::FileCache) writes 0600 files in a 0700
+    /// directory, and refuses files others could have written).
+    pub fn cache(mut self, cache: impl CredentialCache + 'static) -> Self {
+        self.store = Some(Arc::new(cache));
+        self
+    }
+
     /// Builds the session. Nothing is asked until it is first used or prefetched.
     ///
     /// # Errors
@@ -201,7 +224,13 @@ impl MfaSessionBuilder {
         };
         let clock = Clock::from_injected(self.time_source);
         let label = format!("MFA session of {serial}");
+        let disk = self.store.map(|store| DiskCache {
+            store,
+            key: session_cache_key(&serial, self.duration, self.max_mfa_age),
+            min_remaining: self.policy.windows(self.duration).0,
+        });
         let fetch = Arc::new(SessionFetch {
+            disk,
             client: client_with_source(client, self.credentials),
             duration_secs: secs as i32,
             max_mfa_age: self.max_mfa_age,
@@ -222,6 +251,7 @@ impl MfaSessionBuilder {
 
 #[derive(Debug)]
 struct SessionFetch {
+    disk: Option<DiskCache>,
     client: aws_sdk_sts::Client,
     duration_secs: i32,
     max_mfa_age: Option<Duration>,
@@ -233,6 +263,11 @@ impl Fetch for SessionFetch {
     fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Credentials, Error>> {
         Box::pin(async move {
             let mfa = &self.mfa;
+            if let Some(disk) = &self.disk
+                && let Some(credentials) = disk.load(mfa.clock.now(), &ctx.avoid).await
+            {
+                return Ok(credentials);
+            }
             let reason = if ctx.first {
                 super::MfaReason::FirstLoad
             } else {
@@ -263,7 +298,11 @@ impl Fetch for SessionFetch {
                 },
             )
             .await?;
-            Ok(cap_expiry(credentials, accepted_at, self.max_mfa_age))
+            let credentials = cap_expiry(credentials, accepted_at, self.max_mfa_age);
+            if let Some(disk) = &self.disk {
+                disk.store_credentials(&credentials).await;
+            }
+            Ok(credentials)
         })
     }
 
@@ -274,6 +313,40 @@ impl Fetch for SessionFetch {
     fn prompts(&self) -> bool {
         true
     }
+}
+
+/// The key under which [`MfaSessionBuilder::cache`] keeps the session of `serial_number`
+/// lasting `duration`, renewed before its MFA is `max_mfa_age` old: the AWS CLI's hashing
+/// ([`cache_key_for_args`]) of `{"Action": "GetSessionToken", "SerialNumber": …,
+/// "DurationSeconds": …}`, plus `"MaxMfaAgeSeconds"` when set. No AWS CLI key has an
+/// `Action`, so the two never collide in one directory.
+///
+/// ```
+/// use std::time::Duration;
+/// use sts_assume_role::mfa::session_cache_key;
+/// use sts_assume_role::request::SerialNumber;
+///
+/// let serial = SerialNumber::new("arn:aws:iam::111111111111:mfa/alice")?;
+/// let day = session_cache_key(&serial, Duration::from_secs(12 * 3600), None);
+/// let hour_of_mfa = session_cache_key(&serial, Duration::from_secs(12 * 3600), Some(Duration::from_secs(3600)));
+/// assert_ne!(day, hour_of_mfa);
+/// assert_eq!(day.len(), 40);
+/// # Ok::<(), sts_assume_role::InvalidParameter>(())
+/// ```
+pub fn session_cache_key(
+    serial_number: &SerialNumber,
+    duration: Duration,
+    max_mfa_age: Option<Duration>,
+) -> String {
+    let mut args = serde_json::json!({
+        "Action": "GetSessionToken",
+        "SerialNumber": serial_number.as_str(),
+        "DurationSeconds": duration.as_secs(),
+    });
+    if let Some(max) = max_mfa_age {
+        args["MaxMfaAgeSeconds"] = max.as_secs().into();
+    }
+    cache_key_for_args(&args)
 }
 
 /// Shortens the credentials' life to the MFA age limit, so they are renewed before roles

@@ -11,7 +11,7 @@ use aws_credential_types::Credentials;
 use aws_smithy_async::time::SharedTimeSource;
 
 use crate::assume::AssumedRole;
-use crate::cache::{CachedCredentials, CredentialCache};
+use crate::cache::{CacheError, CachedCredentials, CredentialCache};
 use crate::mfa::{Device, MfaContext, MfaOptions, MfaReason, TokenSource, with_code};
 use crate::request::SerialNumber;
 use crate::{AssumeRoleRequest, Error};
@@ -75,7 +75,7 @@ pub(crate) struct DiskCache {
 }
 
 impl DiskCache {
-    async fn load(&self, now: SystemTime, avoid: &[String]) -> Option<Credentials> {
+    pub(crate) async fn load(&self, now: SystemTime, avoid: &[String]) -> Option<Credentials> {
         let (store, key, min) = (
             Arc::clone(&self.store),
             self.key.clone(),
@@ -97,7 +97,16 @@ impl DiskCache {
     }
 
     async fn store(&self, assumed: &AssumedRole) {
-        let entry = match CachedCredentials::try_from(assumed) {
+        self.write(CachedCredentials::try_from(assumed)).await;
+    }
+
+    /// Stores credentials that are not an AssumeRole answer (an MFA session's).
+    pub(crate) async fn store_credentials(&self, credentials: &Credentials) {
+        self.write(CachedCredentials::try_from(credentials)).await;
+    }
+
+    async fn write(&self, entry: Result<CachedCredentials, CacheError>) {
+        let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {
                 tracing::warn!(key = self.key, %error, "credentials not cached");
