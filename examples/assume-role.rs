@@ -143,6 +143,12 @@ struct Args {
     #[arg(long)]
     no_cache: bool,
 
+    /// Profile mode: ask for the MFA code once per MFA session of this many seconds
+    /// (900-129600; GetSessionToken) instead of once per role session, as aws-vault does. With
+    /// the cache, the session outlives this process.
+    #[arg(long, value_name = "SECONDS")]
+    mfa_session: Option<u64>,
+
     /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Output::Json)]
     output: Output,

@@ -758,3 +758,104 @@ async fn with_a_file_cache_a_second_process_neither_prompts_nor_calls_sts() {
     assert_eq!(mock.calls(Action::AssumeRole), 2, "no second STS call");
     assert_eq!(second.access_key_id(), first.access_key_id());
 }
+
+#[tokio::test]
+async fn with_mfa_session_the_code_goes_to_get_session_token_and_the_role_sends_none() {
+    let serial = "arn:aws:iam::123456789012:mfa/profile-session";
+    let mock = MockSts::start().await;
+    mock.require_mfa(DEV);
+    let files = Files::with_base(
+        &mock,
+        &format!("[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {serial}\n"),
+    );
+    files
+        .builder("dev", &mock)
+        .mfa(code_123456())
+        .mfa_session(std::time::Duration::from_secs(8 * 3600))
+        .build()
+        .await
+        .unwrap()
+        .prefetch()
+        .await
+        .unwrap();
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 2);
+    let (session, role) = (&requests[0], &requests[1]);
+    assert_eq!(session.action, Some(Action::GetSessionToken));
+    assert_eq!(session.param("SerialNumber"), Some(serial));
+    assert_eq!(session.param("TokenCode"), Some("123456"));
+    assert_eq!(session.param("DurationSeconds"), Some("28800"));
+    assert_eq!(role.action, Some(Action::AssumeRole));
+    assert_eq!(role.param("SerialNumber"), None);
+    assert_eq!(role.param("TokenCode"), None);
+    // Signed with the session's credentials, which carry the MFA.
+    assert_eq!(
+        role.access_key_id.as_deref(),
+        Some(mock.issued()[0].access_key_id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_cached_mfa_session_lets_a_later_process_assume_the_role_again_without_a_prompt() {
+    let serial = "arn:aws:iam::123456789012:mfa/profile-session-cache";
+    let mock = MockSts::start().await;
+    mock.require_mfa(DEV);
+    let files = Files::with_base(
+        &mock,
+        &format!("[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {serial}\n"),
+    );
+    let cache_dir = files.dir.path().join("cache");
+    let prompts = Arc::new(AtomicUsize::new(0));
+    let run = || {
+        let prompts = Arc::clone(&prompts);
+        files
+            .builder("dev", &mock)
+            .mfa(mfa::from_fn(move |_: &MfaContext| {
+                prompts.fetch_add(1, Ordering::SeqCst);
+                TokenCode::new("864209").map_err(MfaError::failed)
+            }))
+            .mfa_session(std::time::Duration::from_secs(12 * 3600))
+            .cache(FileCache::new(&cache_dir))
+            .build()
+    };
+    run().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(prompts.load(Ordering::SeqCst), 1);
+
+    // The role's own entry is gone (as when its hour is up); the session's is not.
+    let role_entry = cache_dir.join(format!(
+        "{}.json",
+        cache_key_for_args(&serde_json::json!({"RoleArn": DEV}))
+    ));
+    std::fs::remove_file(&role_entry).expect("the role was cached without a serial number");
+    run().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(prompts.load(Ordering::SeqCst), 1, "no second prompt");
+    assert_eq!(mock.calls(Action::GetSessionToken), 1);
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+}
+
+#[tokio::test]
+async fn an_mfa_session_duration_out_of_range_is_an_invalid_option() {
+    let mock = MockSts::start().await;
+    let files = Files::with_base(
+        &mock,
+        &format!("[profile dev]\nrole_arn = {DEV}\nsource_profile = base\n"),
+    );
+    let err = build_err(
+        files
+            .builder("dev", &mock)
+            .mfa_session(std::time::Duration::from_secs(60)),
+    )
+    .await;
+    assert!(
+        matches!(
+            err,
+            ProfileError::InvalidOption {
+                option: "mfa_session",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("mfa_session"), "{err}");
+    assert!(err.location().is_none());
+}

@@ -53,6 +53,9 @@ pub(crate) async fn run(args: Args, host: Host, io: &mut Io<'_>) -> ExitCode {
     if let Some(cache) = cache {
         builder = builder.cache(cache);
     }
+    if let Some(secs) = args.mfa_session {
+        builder = builder.mfa_session(std::time::Duration::from_secs(secs));
+    }
     let provider = match builder.build().await {
         Ok(provider) => provider,
         Err(e) => return report_invalid(&Invalid::Profile(e), io),
@@ -103,6 +106,7 @@ pub(crate) fn profile_only_flags(args: &Args) -> Vec<&'static str> {
     let given = [
         ("--cache-dir", args.cache_dir.is_some()),
         ("--no-cache", args.no_cache),
+        ("--mfa-session", args.mfa_session.is_some()),
     ];
     given
         .into_iter()

@@ -1069,3 +1069,55 @@ async fn with_a_terminal_the_code_is_asked_for_there_not_on_stderr() {
     let key = credential_process_answer(&String::from_utf8(stdout).expect("utf-8"), mock.now());
     assert_eq!(key, mock.issued()[0].access_key_id);
 }
+
+#[tokio::test]
+async fn profile_mode_with_an_mfa_session_asks_once_for_many_role_sessions() {
+    let serial = serial("profile-mfa-session");
+    let mock = MockSts::builder().mfa_code("112233").start().await;
+    mock.require_mfa(ROLE);
+    let profiles = Profiles::new(&mock, &format!("mfa_serial = {serial}"));
+    let cache_dir = profiles.cache_dir();
+    let cache_flag = cache_dir.to_str().expect("utf-8");
+    let argv = [
+        "--cache-dir",
+        cache_flag,
+        "--mfa-session",
+        "43200",
+        "--output",
+        "credential-process",
+    ];
+
+    let first = profiles.run(&mock, &argv, "112233\n").await;
+    assert_eq!(first.code, ExitCode::SUCCESS, "{}", first.stderr);
+    assert_eq!(first.stderr, format!("MFA code for {serial}: "));
+    assert_eq!(mock.calls(Action::GetSessionToken), 1);
+
+    // The role session is over (its entry gone); the MFA session is not.
+    let role_entry = cache_dir.join(format!(
+        "{}.json",
+        cli_cache_key(
+            &AssumeRoleRequest::builder()
+                .role_arn(ROLE)
+                .generated_session_name()
+                .build()
+                .expect("a valid request")
+        )
+    ));
+    std::fs::remove_file(&role_entry).expect("the role session was cached");
+    let second = profiles.run(&mock, &argv, "").await;
+    assert_eq!(second.code, ExitCode::SUCCESS, "{}", second.stderr);
+    assert_eq!(second.stderr, "", "no prompt");
+    assert_eq!(mock.calls(Action::GetSessionToken), 1);
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+    credential_process_answer(&second.stdout, mock.now());
+}
+
+#[tokio::test]
+async fn an_mfa_session_too_short_is_invalid_input() {
+    let mock = MockSts::start().await;
+    let profiles = Profiles::new(&mock, "");
+    let out = profiles.run(&mock, &["--mfa-session", "60"], "").await;
+    assert_eq!(out.code, ExitCode::from(2), "{}", out.stderr);
+    assert!(out.stderr.contains("mfa_session"), "{}", out.stderr);
+    assert!(mock.requests().is_empty());
+}

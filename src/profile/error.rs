@@ -61,7 +61,7 @@ impl fmt::Display for Location {
 
 /// Why a named profile could not become an [`AssumeRoleProvider`](crate::AssumeRoleProvider).
 ///
-/// Every variant but [`Load`](Self::Load) names where the problem is ([`location`](Self::location)):
+/// Every variant but [`Load`](Self::Load) and [`InvalidOption`](Self::InvalidOption) names where the problem is ([`location`](Self::location)):
 /// the file, the profile and the key. No message shows a secret: keys are named, never their
 /// values, except for `credential_source`, whose value is a provider's name.
 #[derive(Debug, thiserror::Error)]
@@ -173,15 +173,28 @@ pub enum ProfileError {
         /// The key naming the source.
         at: Location,
     },
+
+    /// An option given to the builder, not a value of the files, is invalid (for example an
+    /// [`mfa_session`](super::ProfileProviderBuilder::mfa_session) duration outside 900 s to
+    /// 36 h).
+    #[error("the `ProfileProviderBuilder::{option}` option is invalid")]
+    InvalidOption {
+        /// The builder method.
+        option: &'static str,
+        /// Every rule broken.
+        #[source]
+        source: crate::ValidationErrors,
+    },
 }
 
 impl ProfileError {
-    /// Where the problem is, for every variant but [`Load`](Self::Load). For
+    /// Where the problem is, for every variant but [`Load`](Self::Load) and
+    /// [`InvalidOption`](Self::InvalidOption). For
     /// [`MissingProfile`](Self::MissingProfile), the `source_profile` key that named the missing
     /// profile, if any.
     pub fn location(&self) -> Option<&Location> {
         match self {
-            ProfileError::Load(_) => None,
+            ProfileError::Load(_) | ProfileError::InvalidOption { .. } => None,
             ProfileError::MissingProfile { referenced_by, .. } => referenced_by.as_ref(),
             ProfileError::Loop { at, .. }
             | ProfileError::BothSources { at }
@@ -197,7 +210,7 @@ impl ProfileError {
 
     pub(super) fn location_mut(&mut self) -> Option<&mut Location> {
         match self {
-            ProfileError::Load(_) => None,
+            ProfileError::Load(_) | ProfileError::InvalidOption { .. } => None,
             ProfileError::MissingProfile { referenced_by, .. } => referenced_by.as_mut(),
             ProfileError::Loop { at, .. }
             | ProfileError::BothSources { at }

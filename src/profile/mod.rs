@@ -49,12 +49,18 @@
 //!
 //! Each role of the chain becomes an [`AssumeRoleProvider`] whose source credentials are the
 //! provider below it, so each caches and refreshes on its own.
+//!
+//! By default a role with `mfa_serial` asks for a code on every AssumeRole, as the AWS CLI
+//! does. [`mfa_session`](ProfileProviderBuilder::mfa_session) asks once per MFA session
+//! instead (aws-vault's way), and [`cache`](ProfileProviderBuilder::cache) keeps sessions
+//! across processes, in the AWS CLI's own cache if you like.
 
 mod chain;
 mod env;
 mod error;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::ecs::EcsCredentialsProvider;
@@ -71,8 +77,9 @@ pub use chain::{ChainRole, ChainSource, ResolvedChain, SourceKind};
 pub use error::{Location, ProfileError};
 
 use crate::cache::CredentialCache;
-use crate::mfa::{MfaOptions, TokenSource};
-use crate::{AssumeRoleProvider, RefreshPolicy};
+use crate::mfa::{MfaOptions, MfaSession, TokenSource};
+use crate::request::SerialNumber;
+use crate::{AssumeRoleProvider, InvalidParameter, Parameter, RefreshPolicy};
 use chain::{Origin, key};
 use env::EnvCredentials;
 
@@ -102,6 +109,7 @@ pub struct ProfileProviderBuilder {
     fs: Option<Fs>,
     env: Option<Env>,
     cache: Option<Arc<dyn CredentialCache>>,
+    mfa_session: Option<Duration>,
 }
 
 /// Shows which settings are given, never the contents of an overriding `Env` or `Fs`.
@@ -118,6 +126,7 @@ impl std::fmt::Debug for ProfileProviderBuilder {
             .field("fs", &given(self.fs.is_some()))
             .field("env", &given(self.env.is_some()))
             .field("cache", &self.cache)
+            .field("mfa_session", &self.mfa_session)
             .finish()
     }
 }
@@ -134,6 +143,7 @@ impl ProfileProviderBuilder {
             fs: None,
             env: None,
             cache: None,
+            mfa_session: None,
         }
     }
 
@@ -170,6 +180,22 @@ impl ProfileProviderBuilder {
     /// [`ProviderBuilder::cache`](crate::ProviderBuilder::cache) for what is served.
     pub fn cache(mut self, cache: impl CredentialCache + 'static) -> Self {
         self.cache = Some(Arc::new(cache));
+        self
+    }
+
+    /// Ask for MFA once per `duration` (900 s to 36 h) instead of once per role session, as
+    /// aws-vault does: a role whose `mfa_serial` is used with long-term keys (the first role of
+    /// the chain, above `aws_access_key_id` / `aws_secret_access_key` or
+    /// `credential_source = Environment`) is assumed with an [`MfaSession`] made with that
+    /// serial, and sends no code itself. Roles with an `mfa_serial` higher in the chain keep
+    /// sending codes: `GetSessionToken` needs long-term keys. With [`cache`](Self::cache), the
+    /// session is cached too (see [`MfaSessionBuilder::cache`](crate::mfa::MfaSessionBuilder::cache)),
+    /// so it outlives the process.
+    ///
+    /// The trust policy's `aws:MultiFactorAuthPresent` is satisfied by the session; a
+    /// `aws:MultiFactorAuthAge` limit counts from when the session was made.
+    pub fn mfa_session(mut self, duration: Duration) -> Self {
+        self.mfa_session = Some(duration);
         self
     }
 
@@ -251,6 +277,19 @@ impl ProfileProviderBuilder {
 
     /// One provider per role, each with the one below as its source.
     async fn assemble(&self, chain: ResolvedChain) -> Result<AssumeRoleProvider, ProfileError> {
+        if let Some(d) = self.mfa_session
+            && (d.subsec_nanos() != 0 || !(900..=129_600).contains(&d.as_secs()))
+            && let Some(source) = crate::ValidationErrors::from_vec(vec![InvalidParameter::new(
+                Parameter::DurationSeconds,
+                "must be 900-129600 whole seconds for GetSessionToken",
+                format!("{d:?}"),
+            )])
+        {
+            return Err(ProfileError::InvalidOption {
+                option: "mfa_session",
+                source,
+            });
+        }
         for role in chain.roles() {
             if role.request().serial_number().is_some() && self.mfa.is_none() {
                 return Err(ProfileError::MfaSourceMissing {
@@ -263,7 +302,25 @@ impl ProfileProviderBuilder {
         let (source, roles) = chain.into_parts();
         let mut below = Below::Source(self.source_provider(&source));
         for role in roles {
-            let (profile, request) = role.into_parts();
+            let (profile, mut request) = role.into_parts();
+            if let (Some(duration), Below::Source(source), Some(serial), Some(mfa)) =
+                (self.mfa_session, &below, request.serial_number(), &self.mfa)
+            {
+                let session = self
+                    .session(
+                        serial.clone(),
+                        Arc::clone(mfa),
+                        source.clone(),
+                        duration,
+                        &sts,
+                    )
+                    .map_err(|source| ProfileError::InvalidOption {
+                        option: "mfa_session",
+                        source,
+                    })?;
+                below = Below::Source(SharedCredentialsProvider::new(session));
+                request = request.without_mfa();
+            }
             let has_serial = request.serial_number().is_some();
             let mut builder = AssumeRoleProvider::builder(request)
                 .sdk_config(&sts)
@@ -296,6 +353,30 @@ impl ProfileProviderBuilder {
                 at: Location::new(&selected, key::ROLE_ARN),
             }),
         }
+    }
+
+    /// The MFA session of [`mfa_session`](Self::mfa_session) over `source`.
+    fn session(
+        &self,
+        serial: SerialNumber,
+        mfa: Arc<dyn TokenSource>,
+        source: SharedCredentialsProvider,
+        duration: Duration,
+        sts: &SdkConfig,
+    ) -> Result<MfaSession, crate::ValidationErrors> {
+        let mut builder = MfaSession::builder(serial, mfa)
+            .sdk_config(sts)
+            .source_credentials(source)
+            .duration(duration)
+            .mfa_options(self.mfa_options.clone())
+            .refresh_policy(self.policy.clone());
+        if let Some(time_source) = &self.time_source {
+            builder = builder.time_source(time_source.clone());
+        }
+        if let Some(cache) = &self.cache {
+            builder = builder.cache(Arc::clone(cache));
+        }
+        builder.build()
     }
 
     fn source_provider(&self, source: &ChainSource) -> SharedCredentialsProvider {

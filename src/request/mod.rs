@@ -638,6 +638,17 @@ impl AssumeRoleRequest {
         }
     }
 
+    /// This request without MFA: no serial number and no code, for a caller whose source
+    /// credentials already carry the MFA (an [`MfaSession`](crate::mfa::MfaSession)).
+    #[must_use]
+    pub fn without_mfa(&self) -> Self {
+        Self {
+            serial_number: None,
+            token_code: None,
+            ..self.clone()
+        }
+    }
+
     /// This request with another `DurationSeconds`.
     #[must_use]
     pub fn with_duration(&self, duration: SessionDuration) -> Self {
