@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
+use sts_assume_role::cache::{CredentialCache, FileCache};
 use sts_assume_role::mfa::{self, TokenSource};
 use sts_assume_role::request::TokenCode;
 use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
@@ -147,15 +148,56 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
         .unwrap()
         .time_source(clock.clone());
     debug_and_display.push(format!("{totp:?}"));
+    // Kept in a file cache, and read back by a second session (as another process would).
+    let dir = tempfile::tempdir().unwrap();
+    let file_cache = || FileCache::new(dir.path()).with_time_source(clock.clone());
     let session = mfa::MfaSession::builder("arn:aws:iam::123456789012:mfa/leak-test", totp)
         .sdk_config(&totp_mock.sdk_config())
         .time_source(clock.clone())
+        .cache(file_cache())
         .build()
         .unwrap();
     let session_creds = session.prefetch().await.unwrap();
+    let reread = mfa::MfaSession::builder(
+        "arn:aws:iam::123456789012:mfa/leak-test",
+        mfa::from_fn(|_: &mfa::MfaContext| Err(mfa::MfaError::Cancelled)),
+    )
+    .sdk_config(&totp_mock.sdk_config())
+    .time_source(clock.clone())
+    .cache(file_cache())
+    .build()
+    .unwrap();
+    let reread_creds = reread.prefetch().await.unwrap();
+    assert_eq!(reread_creds.access_key_id(), session_creds.access_key_id());
+    let cached_role = AssumeRoleProvider::builder(
+        AssumeRoleRequest::builder()
+            .role_arn(open_role)
+            .role_session_name("cached")
+            .build()
+            .unwrap(),
+    )
+    .sdk_config(&mock.sdk_config())
+    .time_source(clock.clone())
+    .cache(file_cache())
+    .build()
+    .unwrap();
+    cached_role.prefetch().await.unwrap();
+    cached_role.invalidate();
+    cached_role.prefetch().await.unwrap();
+    let entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(entries.len(), 2, "the session and the role");
+    for path in &entries {
+        let key = path.file_stem().unwrap().to_str().unwrap();
+        let entry = file_cache().load(key).unwrap().unwrap();
+        debug_and_display.push(format!("{entry:?}"));
+    }
     debug_and_display.push(format!(
-        "{session:?} {session_creds:?} {:?}",
-        session.status()
+        "{session:?} {session_creds:?} {:?} {reread:?} {cached_role:?} {:?}",
+        session.status(),
+        file_cache()
     ));
     let (channel, sender) = mfa::ChannelSource::new();
     sender.send(MFA_CODE).unwrap();
