@@ -1,10 +1,10 @@
 //! The AWS CLI credential cache: keys as the CLI computes them, entries in its format, and a
 //! file cache that is atomic under concurrent writers and never trusts a bad file.
 
-use std::io::Write;
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
@@ -15,6 +15,8 @@ use sts_assume_role::cache::{
     cache_key_for_args, cli_cache_key,
 };
 use sts_assume_role::{AssumeRoleRequest, AssumedRoleUser};
+
+use common::Capture;
 
 const ROLE_B: &str = "arn:aws:iam::111111111111:role/RoleB";
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
@@ -471,26 +473,6 @@ fn conversions_keep_expiry_and_account_and_refuse_long_term_keys() {
 // ---------------------------------------------------------------------------------------------
 // Secrets
 
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[test]
 fn debug_redacts_the_secret_key_and_the_session_token() {
     let e = entry("ASIADEBUG").with_account_id("111111111111");
@@ -542,7 +524,7 @@ fn no_log_event_or_error_holds_file_content() {
                 .to_string(),
         );
     });
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(logs.contains("not a valid cache entry"), "{logs}");
     assert!(logs.contains("stored cached credentials"), "{logs}");
     for text in std::iter::once(&logs).chain(&errors) {

@@ -1,8 +1,8 @@
 //! No secret key, session token, MFA code or TOTP seed reaches a log line (at TRACE level),
 //! a `Debug` or `Display`, or an error message.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
@@ -12,29 +12,11 @@ use sts_assume_role::request::TokenCode;
 use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy};
 
+use common::Capture;
+
 const ROLE: &str = "arn:aws:iam::123456789012:role/secretive";
 const MFA_CODE: &str = "246813";
 const TOTP_SEED: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 /// Asserts that `text` holds none of `secrets` (nor a 12-character piece of one).
 fn assert_clean(what: &str, text: &str, secrets: &[String]) {
@@ -249,7 +231,7 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let source = mock.source_credentials();
     secrets.push(source.secret_access_key().to_owned());
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("refreshed credentials"),
         "TRACE output was captured"

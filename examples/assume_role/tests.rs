@@ -66,7 +66,19 @@ async fn run_with(args: Args, config: ConfigLoader, stdin: &str) -> Outcome {
 }
 
 async fn run_on(args: Args, host: Host, stdin: &str) -> Outcome {
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    run_at_terminal(args, host, stdin, None).await.0
+}
+
+/// Runs with `terminal` as the terminal MFA codes are asked for on (its input, and what the
+/// program showed on it), or none.
+async fn run_at_terminal(
+    args: Args,
+    host: Host,
+    stdin: &str,
+    terminal: Option<&str>,
+) -> (Outcome, String) {
+    let (mut stdout, mut stderr, mut shown) = (Vec::new(), Vec::new(), Vec::new());
+    let mut terminal_input = terminal.unwrap_or_default().as_bytes();
     let code = run(
         args,
         host,
@@ -74,15 +86,19 @@ async fn run_on(args: Args, host: Host, stdin: &str) -> Outcome {
             stdin: &mut stdin.as_bytes(),
             stdout: &mut stdout,
             stderr: &mut stderr,
-            terminal: None,
+            terminal: terminal.map(|_| Terminal {
+                input: &mut terminal_input,
+                output: &mut shown,
+            }),
         },
     )
     .await;
-    Outcome {
+    let outcome = Outcome {
         code,
         stdout: String::from_utf8(stdout).expect("utf-8"),
         stderr: String::from_utf8(stderr).expect("utf-8"),
-    }
+    };
+    (outcome, String::from_utf8(shown).expect("utf-8"))
 }
 
 fn json(text: &str) -> Value {
@@ -1042,31 +1058,13 @@ async fn with_a_terminal_the_code_is_asked_for_there_not_on_stderr() {
         env: Env::from_slice(&[]),
         default_cache: None,
     };
-    let (mut stdout, mut stderr, mut shown) = (Vec::new(), Vec::new(), Vec::new());
-    let code = run(
-        argv,
-        host,
-        &mut Io {
-            // A caller's stdin that must not be read: the code comes from the terminal.
-            stdin: &mut "000000\n".as_bytes(),
-            stdout: &mut stdout,
-            stderr: &mut stderr,
-            terminal: Some(Terminal {
-                input: &mut "135790\n".as_bytes(),
-                output: &mut shown,
-            }),
-        },
-    )
-    .await;
-    let stderr = String::from_utf8(stderr).expect("utf-8");
-    assert_eq!(code, ExitCode::SUCCESS, "{stderr}");
-    assert_eq!(
-        String::from_utf8(shown).expect("utf-8"),
-        format!("MFA code for {SERIAL}: ")
-    );
-    assert_eq!(stderr, "", "a caller capturing stderr hides nothing");
+    // A caller's stdin that must not be read: the code comes from the terminal.
+    let (out, shown) = run_at_terminal(argv, host, "000000\n", Some("135790\n")).await;
+    assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
+    assert_eq!(shown, format!("MFA code for {SERIAL}: "));
+    assert_eq!(out.stderr, "", "a caller capturing stderr hides nothing");
     assert_eq!(mock.requests()[0].param("TokenCode"), Some("135790"));
-    let key = credential_process_answer(&String::from_utf8(stdout).expect("utf-8"), mock.now());
+    let key = credential_process_answer(&out.stdout, mock.now());
     assert_eq!(key, mock.issued()[0].access_key_id);
 }
 

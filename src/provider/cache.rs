@@ -84,10 +84,9 @@ pub(crate) enum Fast {
     Slow,
 }
 
+/// `t` in Unix milliseconds, for the advisory gate.
 fn millis(t: SystemTime) -> u64 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    clock::unix_nanos(t) / 1_000_000
 }
 
 impl Cache {
