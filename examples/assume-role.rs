@@ -43,11 +43,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aws_config::{BehaviorVersion, ConfigLoader, Region};
-use aws_types::os_shim_internal::Env;
 use clap::Parser;
 use sts_assume_role::AssumeRoleRequest;
 use sts_assume_role::cache::FileCache;
-use sts_assume_role::profile::ProfileError;
+use sts_assume_role::profile::{Environment, ProfileError};
 use sts_assume_role::request::TokenCode;
 
 #[path = "assume_role/output.rs"]
@@ -196,7 +195,7 @@ struct Host {
     config: ConfigLoader,
     /// The environment variables profile mode finds and reads the config files by
     /// (`AWS_CONFIG_FILE`, `AWS_SHARED_CREDENTIALS_FILE`, `HOME`, ...).
-    env: Env,
+    env: Environment,
     /// Profile mode's cache without `--cache-dir` or `--no-cache`: the AWS CLI's, when a home
     /// directory is known.
     default_cache: Option<FileCache>,
@@ -219,7 +218,7 @@ async fn main() -> ExitCode {
     };
     let host = Host {
         config: aws_config::defaults(BehaviorVersion::latest()),
-        env: Env::real(),
+        env: Environment::process(),
         default_cache: FileCache::aws_cli(),
     };
     run(args, host, &mut io).await

@@ -49,8 +49,8 @@
 ///
 /// ```no_run
 /// # async fn demo(base: aws_types::SdkConfig) -> Result<(), Box<dyn std::error::Error>> {
-/// use sts_assume_role::mfa::{MfaSession, TerminalPrompt};
-/// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
+/// use sts_assume_role::mfa::TerminalPrompt;
+/// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, MfaSession};
 ///
 /// let session = MfaSession::builder("arn:aws:iam::111111111111:mfa/alice", TerminalPrompt::new())
 ///     .sdk_config(&base)
@@ -71,7 +71,7 @@
 ///   credentials (SSO, roles).
 /// - The session's MFA ages. If the trust policy also says
 ///   `"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}`, set
-///   [`MfaSessionBuilder::max_mfa_age`](crate::mfa::MfaSessionBuilder::max_mfa_age) to one hour:
+///   [`max_mfa_age`](crate::builder::ProviderBuilder::max_mfa_age) to one hour:
 ///   the session is then renewed, with one prompt, before the limit.
 ///
 /// ## Prompts in an 8-hour day, 1-hour role credentials
@@ -94,11 +94,11 @@
 /// its sessions across runs with a [`CredentialCache`](crate::cache::CredentialCache):
 ///
 /// - MFA on each AssumeRole:
-///   [`ProviderBuilder::cache`](crate::ProviderBuilder::cache) with
+///   [`cache`](crate::builder::ProviderBuilder::cache) with
 ///   [`FileCache::aws_cli`](crate::cache::FileCache::aws_cli) shares each role session with
 ///   every process and with the AWS CLI itself: one prompt per role session (an hour by
 ///   default, up to the role's maximum with `DurationSeconds`).
-/// - MFA session: [`MfaSessionBuilder::cache`](crate::mfa::MfaSessionBuilder::cache) keeps the
+/// - MFA session: [`cache`](crate::builder::ProviderBuilder::cache) on its builder keeps the
 ///   `GetSessionToken` session: one prompt per session (12 hours by default) however many
 ///   times the tool runs. The cached session is a bearer credential that carries the MFA;
 ///   keep the directory private.

@@ -1,261 +1,15 @@
-//! Errors: invalid input (found before any network call) and failed STS calls.
+//! Why loading credentials failed: STS's error codes and the crate's [`Error`].
 
-use std::borrow::Cow;
 use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 use aws_credential_types::provider::error::CredentialsError;
 
+use crate::mfa::MfaError;
+use crate::request::ValidationErrors;
+
 type BoxError = Box<dyn StdError + Send + Sync + 'static>;
-
-/// An AssumeRole parameter, named as on the wire (query protocol). Indexed parameters carry
-/// their 1-based position in the request when it is known.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Parameter {
-    /// `RoleArn`
-    RoleArn,
-    /// `RoleSessionName`
-    RoleSessionName,
-    /// `PolicyArns` as a whole (their count).
-    PolicyArns,
-    /// `PolicyArns.member.N.arn`
-    PolicyArn(Option<usize>),
-    /// `Policy`
-    Policy,
-    /// `DurationSeconds`
-    DurationSeconds,
-    /// `Tags` as a whole (their count, duplicate keys).
-    Tags,
-    /// `Tags.member.N.Key`
-    TagKey(Option<usize>),
-    /// `Tags.member.N.Value`
-    TagValue(Option<usize>),
-    /// `TransitiveTagKeys` as a whole (their count).
-    TransitiveTagKeys,
-    /// `TransitiveTagKeys.member.N`
-    TransitiveTagKey(Option<usize>),
-    /// `ExternalId`
-    ExternalId,
-    /// `SerialNumber`
-    SerialNumber,
-    /// `TokenCode`
-    TokenCode,
-    /// `SourceIdentity`
-    SourceIdentity,
-    /// `ProvidedContexts` as a whole (their count).
-    ProvidedContexts,
-    /// `ProvidedContexts.member.N.ProviderArn`
-    ProviderArn(Option<usize>),
-    /// `ProvidedContexts.member.N.ContextAssertion`
-    ContextAssertion(Option<usize>),
-}
-
-impl Parameter {
-    /// The same parameter at a 1-based position in its list. Scalar parameters are unchanged.
-    #[must_use]
-    pub fn at(self, index: usize) -> Self {
-        let i = Some(index);
-        match self {
-            Parameter::PolicyArn(_) => Parameter::PolicyArn(i),
-            Parameter::TagKey(_) => Parameter::TagKey(i),
-            Parameter::TagValue(_) => Parameter::TagValue(i),
-            Parameter::TransitiveTagKey(_) => Parameter::TransitiveTagKey(i),
-            Parameter::ProviderArn(_) => Parameter::ProviderArn(i),
-            Parameter::ContextAssertion(_) => Parameter::ContextAssertion(i),
-            other => other,
-        }
-    }
-}
-
-impl Parameter {
-    /// The 1-based position in its list, for indexed parameters whose position is known.
-    pub fn index(self) -> Option<usize> {
-        match self {
-            Parameter::PolicyArn(i)
-            | Parameter::TagKey(i)
-            | Parameter::TagValue(i)
-            | Parameter::TransitiveTagKey(i)
-            | Parameter::ProviderArn(i)
-            | Parameter::ContextAssertion(i) => i,
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Parameter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fn n(f: &mut fmt::Formatter<'_>, i: &Option<usize>) -> fmt::Result {
-            match i {
-                Some(i) => write!(f, "{i}"),
-                None => f.write_str("N"),
-            }
-        }
-        match self {
-            Parameter::RoleArn => f.write_str("RoleArn"),
-            Parameter::RoleSessionName => f.write_str("RoleSessionName"),
-            Parameter::PolicyArns => f.write_str("PolicyArns"),
-            Parameter::PolicyArn(i) => {
-                f.write_str("PolicyArns.member.")?;
-                n(f, i)?;
-                f.write_str(".arn")
-            }
-            Parameter::Policy => f.write_str("Policy"),
-            Parameter::DurationSeconds => f.write_str("DurationSeconds"),
-            Parameter::Tags => f.write_str("Tags"),
-            Parameter::TagKey(i) => {
-                f.write_str("Tags.member.")?;
-                n(f, i)?;
-                f.write_str(".Key")
-            }
-            Parameter::TagValue(i) => {
-                f.write_str("Tags.member.")?;
-                n(f, i)?;
-                f.write_str(".Value")
-            }
-            Parameter::TransitiveTagKeys => f.write_str("TransitiveTagKeys"),
-            Parameter::TransitiveTagKey(i) => {
-                f.write_str("TransitiveTagKeys.member.")?;
-                n(f, i)
-            }
-            Parameter::ExternalId => f.write_str("ExternalId"),
-            Parameter::SerialNumber => f.write_str("SerialNumber"),
-            Parameter::TokenCode => f.write_str("TokenCode"),
-            Parameter::SourceIdentity => f.write_str("SourceIdentity"),
-            Parameter::ProvidedContexts => f.write_str("ProvidedContexts"),
-            Parameter::ProviderArn(i) => {
-                f.write_str("ProvidedContexts.member.")?;
-                n(f, i)?;
-                f.write_str(".ProviderArn")
-            }
-            Parameter::ContextAssertion(i) => {
-                f.write_str("ProvidedContexts.member.")?;
-                n(f, i)?;
-                f.write_str(".ContextAssertion")
-            }
-        }
-    }
-}
-
-/// One parameter broke one rule. `Display` reads like
-/// `RoleSessionName: must be 2-64 characters of [\w+=,.@-], got 1 character`.
-///
-/// The offending value is never echoed for secrets (`TokenCode`); for other parameters only a
-/// length, a character or a short prefix is shown.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InvalidParameter {
-    parameter: Parameter,
-    rule: Cow<'static, str>,
-    found: String,
-}
-
-impl InvalidParameter {
-    pub(crate) fn new(
-        parameter: Parameter,
-        rule: impl Into<Cow<'static, str>>,
-        found: impl Into<String>,
-    ) -> Self {
-        Self {
-            parameter,
-            rule: rule.into(),
-            found: found.into(),
-        }
-    }
-
-    pub(crate) fn with_rule(mut self, rule: &'static str) -> Self {
-        self.rule = Cow::Borrowed(rule);
-        self
-    }
-
-    pub(crate) fn at(mut self, index: usize) -> Self {
-        self.parameter = self.parameter.at(index);
-        self
-    }
-
-    /// The parameter at fault.
-    pub fn parameter(&self) -> Parameter {
-        self.parameter
-    }
-
-    /// The rule it broke, e.g. `must be 2-64 characters of [\w+=,.@-]`.
-    pub fn rule(&self) -> &str {
-        &self.rule
-    }
-
-    /// What was found instead, e.g. `1 character`.
-    pub fn found(&self) -> &str {
-        &self.found
-    }
-}
-
-impl fmt::Display for InvalidParameter {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}, got {}", self.parameter, self.rule, self.found)
-    }
-}
-
-impl StdError for InvalidParameter {}
-
-/// Every problem found in a request, in parameter order. Never empty.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValidationErrors(Vec<InvalidParameter>);
-
-impl ValidationErrors {
-    pub(crate) fn from_vec(errors: Vec<InvalidParameter>) -> Option<Self> {
-        if errors.is_empty() {
-            None
-        } else {
-            Some(Self(errors))
-        }
-    }
-
-    /// The problems, one per broken rule.
-    pub fn iter(&self) -> std::slice::Iter<'_, InvalidParameter> {
-        self.0.iter()
-    }
-
-    /// How many problems were found.
-    #[allow(clippy::len_without_is_empty)] // never empty
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether any problem concerns `parameter` (index ignored when `parameter` has none).
-    pub fn contains(&self, parameter: Parameter) -> bool {
-        self.0.iter().any(|e| {
-            std::mem::discriminant(&e.parameter) == std::mem::discriminant(&parameter)
-                && (parameter.index().is_none() || e.parameter == parameter)
-        })
-    }
-}
-
-impl<'a> IntoIterator for &'a ValidationErrors {
-    type Item = &'a InvalidParameter;
-    type IntoIter = std::slice::Iter<'a, InvalidParameter>;
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.iter()
-    }
-}
-
-impl fmt::Display for ValidationErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{e}")?;
-        }
-        Ok(())
-    }
-}
-
-impl StdError for ValidationErrors {}
-
-impl From<InvalidParameter> for ValidationErrors {
-    fn from(e: InvalidParameter) -> Self {
-        Self(vec![e])
-    }
-}
 
 /// An STS error code, from `<Error><Code>`. Both spellings, `X` and `XException`, parse to the
 /// same variant.
@@ -359,7 +113,12 @@ impl fmt::Display for StsErrorCode {
 /// The message STS sends when an MFA code is wrong, stale or reused.
 pub(crate) const MFA_FAILED_PREFIX: &str = "MultiFactorAuthentication failed";
 
-/// Why an STS call failed.
+/// Why loading credentials failed: an invalid request (found before anything was sent), an STS
+/// error, a network fault, no MFA code, or source credentials that could not be loaded.
+///
+/// Every failure of this crate's providers reaches the SDK as a
+/// [`CredentialsError`] whose source chain holds one of these; [`Error::find_in`] gets it back
+/// out of any error, an SDK client's included.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -369,6 +128,7 @@ pub enum Error {
 
     /// STS answered with an error.
     #[error("STS returned {code} (HTTP {status}){}", message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
+    #[non_exhaustive]
     Sts {
         /// The parsed `<Code>`.
         code: StsErrorCode,
@@ -402,34 +162,70 @@ pub enum Error {
 
     /// No MFA code could be had; STS was not called.
     #[error("no MFA code")]
-    Mfa(#[from] crate::mfa::MfaError),
+    Mfa(#[from] MfaError),
 
     /// The request could not be built by the SDK (for example, no region is configured).
     #[error("could not build the STS request")]
     Construction(#[source] BoxError),
+
+    /// The source credentials, which sign the call to STS, could not be loaded; STS was not
+    /// called. When the source is another provider of this crate, its own [`Error`] is in the
+    /// source chain.
+    #[error("could not load the source credentials")]
+    SourceCredentials(#[source] CredentialsError),
+
+    /// The refresh panicked: a credentials source, a credential cache or other code it runs
+    /// panicked (a panic in an MFA token source is [`MfaError::Panicked`]). Not retryable: the
+    /// same code would panic again.
+    #[error("the credential refresh panicked")]
+    Panicked,
+
+    /// The refresh was stopped before it finished, because the async runtime it ran on shut
+    /// down. Retryable: the next load starts a new refresh.
+    #[error("the credential refresh was cancelled: its runtime shut down")]
+    Cancelled,
 }
 
 impl Error {
     /// Whether trying again later may succeed: throttling, STS faults, timeouts, connection
-    /// errors and unreadable responses.
+    /// errors, unreadable responses, a cancelled refresh, and source credentials that failed
+    /// for one of these reasons.
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Sts { code, status, .. } => code.is_retryable() || *status >= 500,
             Error::Dispatch(_)
             | Error::Timeout(_)
             | Error::Response(_)
-            | Error::IncompleteResponse(_) => true,
-            Error::InvalidRequest(_) | Error::Construction(_) | Error::Mfa(_) => false,
+            | Error::IncompleteResponse(_)
+            | Error::Cancelled => true,
+            Error::SourceCredentials(e) => match Error::find_in(e) {
+                Some(inner) => inner.is_retryable(),
+                None => matches!(
+                    e,
+                    CredentialsError::ProviderTimedOut(_) | CredentialsError::ProviderError(_)
+                ),
+            },
+            Error::InvalidRequest(_) | Error::Construction(_) | Error::Mfa(_) | Error::Panicked => {
+                false
+            }
         }
     }
 
-    /// Whether only a change of configuration can fix it: an invalid request, or STS's
-    /// `MalformedPolicyDocument`, `PackedPolicyTooLarge`, `RegionDisabledException`,
-    /// `ValidationError`.
+    /// Whether only a change of configuration can fix it: an invalid request, STS's
+    /// `MalformedPolicyDocument`, `PackedPolicyTooLarge`, `RegionDisabledException` or
+    /// `ValidationError`, or source credentials that are misconfigured or absent.
     pub fn is_configuration(&self) -> bool {
         match self {
             Error::InvalidRequest(_) | Error::Construction(_) => true,
             Error::Sts { code, .. } => code.is_configuration(),
+            Error::SourceCredentials(e) => match Error::find_in(e) {
+                Some(inner) => inner.is_configuration(),
+                None => matches!(
+                    e,
+                    CredentialsError::InvalidConfiguration(_)
+                        | CredentialsError::CredentialsNotLoaded(_)
+                ),
+            },
             _ => false,
         }
     }
@@ -439,21 +235,84 @@ impl Error {
         matches!(self, Error::Sts { code: StsErrorCode::AccessDenied, message: Some(m), .. } if m.starts_with(MFA_FAILED_PREFIX))
     }
 
-    /// The STS error code, when STS answered with one.
+    /// The STS error code, when STS answered with one. For source credentials that failed,
+    /// the code of that failure, when the source is another provider of this crate.
     pub fn sts_code(&self) -> Option<&StsErrorCode> {
         match self {
             Error::Sts { code, .. } => Some(code),
+            Error::SourceCredentials(e) => Error::find_in(e).and_then(Error::sts_code),
             _ => None,
         }
+    }
+
+    /// STS's `<Message>`, when STS answered with an error.
+    pub fn sts_message(&self) -> Option<&str> {
+        match self {
+            Error::Sts { message, .. } => message.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// STS's request ID, when STS answered with an error: quote it to AWS support.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Error::Sts { request_id, .. } => request_id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of STS's error answer.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::Sts { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// This crate's error in `error` or anywhere in its [`source`](StdError::source) chain:
+    /// the one way to learn why a provider of this crate failed, from the
+    /// [`CredentialsError`] it returned or from the error of an SDK client that uses it.
+    ///
+    /// ```
+    /// # async fn demo(provider: sts_assume_role::AssumeRoleProvider) {
+    /// use aws_credential_types::provider::ProvideCredentials;
+    /// use sts_assume_role::{Error, StsErrorCode};
+    ///
+    /// if let Err(e) = provider.provide_credentials().await {
+    ///     match Error::find_in(&e).and_then(Error::sts_code) {
+    ///         Some(StsErrorCode::AccessDenied) => eprintln!("the role's trust policy says no"),
+    ///         Some(code) => eprintln!("STS said {code}"),
+    ///         None => eprintln!("{e}"),
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub fn find_in<'a>(error: &'a (dyn StdError + 'static)) -> Option<&'a Error> {
+        let mut next = Some(error);
+        while let Some(e) = next {
+            if let Some(found) = e.downcast_ref::<Error>() {
+                return Some(found);
+            }
+            if let Some(found) = e.downcast_ref::<Arc<Error>>() {
+                return Some(found);
+            }
+            next = e.source();
+        }
+        None
     }
 }
 
 impl From<Error> for CredentialsError {
     fn from(e: Error) -> Self {
-        if e.is_configuration() {
-            CredentialsError::invalid_configuration(e)
-        } else {
-            CredentialsError::provider_error(e)
-        }
+        credentials_error(Arc::new(e))
+    }
+}
+
+/// A shared failure as the SDK sees it: a configuration error or a provider error, by meaning.
+pub(crate) fn credentials_error(e: Arc<Error>) -> CredentialsError {
+    if e.is_configuration() {
+        CredentialsError::invalid_configuration(e)
+    } else {
+        CredentialsError::provider_error(e)
     }
 }

@@ -6,10 +6,12 @@
 //!   [`ProvideCredentials`](aws_credential_types::provider::ProvideCredentials); cached,
 //!   refreshed in the background before expiry, single flight, and kept through STS faults.
 //! - [`mfa`]: MFA codes from a terminal prompt, a TOTP secret, a channel or your own callback,
-//!   asked exactly when needed and never reused; [`mfa::MfaSession`] asks once for hours.
+//!   asked exactly when needed and never reused; an [`MfaSession`] asks once for hours.
 //! - [`profile`]: providers from the roles in `~/.aws/config`, `mfa_serial` included.
 //! - [`cache`]: the AWS CLI's credential cache, so processes (and the AWS CLI) share a session
-//!   and its MFA code; opt in with [`ProviderBuilder::cache`].
+//!   and its MFA code; opt in with [`ProviderBuilder::cache`](builder::ProviderBuilder::cache).
+//! - [`builder`]: the one [`ProviderBuilder`](builder::ProviderBuilder) of every kind of
+//!   provider, with the settings they share written once.
 //! - [`test_util`] (feature `test-util`): a mock STS speaking the real wire protocol.
 //!
 //! ```no_run
@@ -34,6 +36,9 @@
 //!     .await;
 //! # Ok(()) }
 //! ```
+//!
+//! When something fails, [`Error::find_in`] gets this crate's [`Error`] (and STS's error code)
+//! out of the `CredentialsError` a provider returned, or out of an SDK client's error.
 //!
 //! Guides: [`docs::mfa`] (MFA on each AssumeRole or an MFA session), [`docs::refresh`] (the
 //! refresh model beside the other SDKs').
@@ -60,11 +65,23 @@ pub mod request;
 pub mod test_util;
 
 pub use assume::{AssumedRole, AssumedRoleUser};
-pub use error::{Error, InvalidParameter, Parameter, StsErrorCode, ValidationErrors};
-pub use provider::{
-    AssumeRoleProvider, NoSts, ProviderBuilder, RefreshPolicy, SharedError, Status, WithSts,
-};
-pub use request::AssumeRoleRequest;
+pub use error::{Error, StsErrorCode};
+pub use provider::{AssumeRoleProvider, MfaSession, RefreshPolicy, Status};
+pub use request::{AssumeRoleRequest, InvalidParameter, Parameter, ValidationErrors};
+
+pub mod builder {
+    //! The one builder of every kind of provider, and its states.
+    //!
+    //! [`ProviderBuilder`] carries the settings every provider shares (STS access, refresh
+    //! policy, clock, credential cache, MFA options); its first type parameter is the kind of
+    //! provider it builds ([`ForRole`], [`ForMfaSession`], [`ForProfile`]), its second whether
+    //! STS access is chosen ([`NoSts`], [`WithSts`]). You rarely name these types: start from
+    //! [`AssumeRoleProvider::builder`](crate::AssumeRoleProvider::builder),
+    //! [`MfaSession::builder`](crate::MfaSession::builder) or
+    //! [`profile::from_profile`](crate::profile::from_profile).
+    pub use crate::profile::ForProfile;
+    pub use crate::provider::{ForMfaSession, ForRole, NoSts, ProviderBuilder, WithSts};
+}
 
 // The README's snippets are compiled and run as doctests.
 #[cfg(doctest)]

@@ -9,14 +9,13 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
-use sts_assume_role::cache::{CredentialCache, FileCache};
-use sts_assume_role::mfa::{
-    self, MfaContext, MfaError, MfaOptions, MfaReason, MfaSession, TokenSource, Totp,
-    session_cache_key,
-};
+use sts_assume_role::cache::{CredentialCache, FileCache, session_cache_key};
+use sts_assume_role::mfa::{self, MfaContext, MfaError, MfaOptions, MfaReason, TokenSource, Totp};
 use sts_assume_role::request::{SerialNumber, TokenCode};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
-use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, Error, Parameter, RefreshPolicy};
+use sts_assume_role::{
+    AssumeRoleProvider, AssumeRoleRequest, Error, MfaSession, Parameter, RefreshPolicy,
+};
 
 const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const ROLE: &str = "arn:aws:iam::123456789012:role/locked";
@@ -214,11 +213,8 @@ async fn a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts() {
     let CredentialsError::ProviderError(e) = &err else {
         panic!("{err:?}")
     };
-    let shared = std::error::Error::source(&err)
-        .unwrap()
-        .downcast_ref::<sts_assume_role::SharedError>()
-        .unwrap();
-    assert!(shared.inner().is_mfa_rejected(), "{e:?}");
+    let shared = Error::find_in(&err).unwrap();
+    assert!(shared.is_mfa_rejected(), "{e:?}");
     assert_eq!(wrong.count(), 3);
     assert_eq!(mock.calls(Action::AssumeRole), 3);
     assert_eq!(
@@ -408,13 +404,22 @@ async fn role_chaining_over_one_hour_is_refused_but_mfa_sessions_are_not_chainin
         .duration_seconds(7200)
         .build()
         .unwrap();
+    // Refused when the source's credentials turn out to be a role session, before STS is
+    // called for the second hop.
     let err = AssumeRoleProvider::builder(long.clone())
         .sdk_config(&mock.sdk_config())
         .source_credentials(hop1.clone())
         .build()
+        .unwrap()
+        .provide_credentials()
+        .await
         .unwrap_err();
-    assert!(err.contains(Parameter::DurationSeconds));
-    assert!(err.to_string().contains("role chaining"), "{err}");
+    let Some(Error::InvalidRequest(errors)) = Error::find_in(&err) else {
+        panic!("{err:?}")
+    };
+    assert!(errors.contains(Parameter::DurationSeconds));
+    assert!(errors.to_string().contains("role chaining"), "{errors}");
+    assert_eq!(mock.calls(Action::AssumeRole), 1, "only the first hop");
     let ok = long.with_duration(sts_assume_role::request::SessionDuration::ROLE_CHAINING_MAX);
     let chained = AssumeRoleProvider::builder(ok)
         .sdk_config(&mock.sdk_config())
@@ -491,12 +496,9 @@ async fn a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call() {
     .build()
     .unwrap();
     let err = p.provide_credentials().await.unwrap_err();
-    let shared = std::error::Error::source(&err)
-        .unwrap()
-        .downcast_ref::<sts_assume_role::SharedError>()
-        .unwrap();
+    let shared = Error::find_in(&err).unwrap();
     assert!(
-        matches!(shared.inner(), Error::Mfa(MfaError::TimedOut(d)) if *d == Duration::from_secs(30)),
+        matches!(shared, Error::Mfa(MfaError::TimedOut(d)) if *d == Duration::from_secs(30)),
         "{shared:?}"
     );
     assert_eq!(mock.calls(Action::AssumeRole), 0);
@@ -518,12 +520,9 @@ async fn a_cancelled_prompt_gives_a_typed_error_and_no_sts_call() {
     .build()
     .unwrap();
     let err = p.provide_credentials().await.unwrap_err();
-    let shared = std::error::Error::source(&err)
-        .unwrap()
-        .downcast_ref::<sts_assume_role::SharedError>()
-        .unwrap();
+    let shared = Error::find_in(&err).unwrap();
     assert!(
-        matches!(shared.inner(), Error::Mfa(MfaError::Cancelled)),
+        matches!(shared, Error::Mfa(MfaError::Cancelled)),
         "{shared:?}"
     );
     assert_eq!(mock.calls(Action::AssumeRole), 0);
@@ -582,8 +581,7 @@ async fn channel_source_hands_over_codes_pushed_from_elsewhere() {
     let code = mock.current_totp_code().unwrap();
     let gui = tokio::spawn(async move {
         loop {
-            requests.changed().await.unwrap();
-            let wanted = requests.borrow_and_update().clone();
+            let wanted = requests.next().await;
             if let Some(ctx) = wanted {
                 assert_eq!(ctx.role_arn(), Some(ROLE));
                 sender.send(&code).unwrap();
@@ -656,7 +654,7 @@ async fn a_cached_mfa_session_spares_the_next_process_its_prompt() {
         MfaSession::builder(serial(name), source)
             .sdk_config(&config(&mock))
             .time_source(clock.clone())
-            .cache(FileCache::new(dir.path()).with_time_source(clock.clone()))
+            .cache(FileCache::new(dir.path()))
             .build()
             .unwrap()
     };
@@ -698,13 +696,13 @@ async fn a_cached_mfa_session_keeps_its_mfa_age_limit_as_its_expiry() {
     let clock = ManualClock::default();
     let mock = totp_mock(&clock).await;
     let dir = tempfile::tempdir().unwrap();
-    let cache = FileCache::new(dir.path()).with_time_source(clock.clone());
+    let cache = FileCache::new(dir.path());
     let start = clock.now();
     MfaSession::builder(serial(name), totp(&clock))
         .sdk_config(&config(&mock))
         .time_source(clock.clone())
         .max_mfa_age(HOUR)
-        .cache(FileCache::new(dir.path()).with_time_source(clock.clone()))
+        .cache(FileCache::new(dir.path()))
         .build()
         .unwrap()
         .prefetch()

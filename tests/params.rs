@@ -485,7 +485,7 @@ fn typed_values_and_strings_are_both_accepted() {
         .role_arn(&arn)
         .role_session_name(String::from("typed"))
         .duration(SessionDuration::MIN)
-        .policy(serde_json::json!({"Version": "2012-10-17", "Statement": []}))
+        .policy(serde_json::json!({"Version": "2012-10-17", "Statement": []}).to_string())
         .typed_tag(Tag::new("k", "v").unwrap())
         .build()
         .unwrap();
@@ -516,35 +516,4 @@ fn request_debug_redacts_the_token_code() {
     let debug = format!("{request:?}");
     assert!(!debug.contains("987654"), "{debug}");
     assert!(debug.contains("redacted"));
-}
-
-#[test]
-fn from_query_params_applies_the_same_rules() {
-    let params = [
-        ("Action", "AssumeRole"),
-        ("RoleArn", "arn:aws:iam::123456789012:role/demo"),
-        ("RoleSessionName", "s"),
-        ("Tags.member.1.Key", "a"),
-        ("Tags.member.1.Value", "b"),
-        ("TransitiveTagKeys.member.1", "zzz"),
-        ("DurationSeconds", "abc"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
-    .collect();
-    let err = AssumeRoleRequest::from_query_params(&params).unwrap_err();
-    let params: Vec<String> = err.iter().map(|e| e.parameter().to_string()).collect();
-    assert_eq!(
-        params,
-        [
-            "RoleSessionName",
-            "DurationSeconds",
-            "TransitiveTagKeys.member.1"
-        ]
-    );
-    let missing = AssumeRoleRequest::from_query_params(&Default::default()).unwrap_err();
-    assert_eq!(
-        missing.to_string(),
-        "RoleArn: is required, got nothing; RoleSessionName: is required, got nothing"
-    );
 }

@@ -6,15 +6,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_types::os_shim_internal::{Env, Fs};
-use sts_assume_role::Parameter;
-use sts_assume_role::cache::{FileCache, cache_key_for_args};
-use sts_assume_role::mfa::{self, MfaContext, MfaError};
+use aws_config::BehaviorVersion;
+use sts_assume_role::builder::{ForProfile, ProviderBuilder, WithSts};
+use sts_assume_role::cache::{FileCache, cli_cache_key};
+use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::profile::{
-    ProfileError, ProfileProviderBuilder, SourceKind, from_env_profile, from_profile,
+    Environment, ProfileError, ProfileErrorKind, SourceKind, from_env_profile, from_profile,
 };
 use sts_assume_role::request::TokenCode;
 use sts_assume_role::test_util::{Action, MockSts};
+use sts_assume_role::{AssumeRoleRequest, InvalidParameter, Parameter};
 use tempfile::TempDir;
 
 const DEV: &str = "arn:aws:iam::123456789012:role/dev";
@@ -56,8 +57,8 @@ impl Files {
         self
     }
 
-    fn env(&self) -> Env {
-        Env::from(self.vars.clone())
+    fn env(&self) -> Environment {
+        Environment::from_vars(self.vars.clone())
     }
 
     fn config_path(&self) -> String {
@@ -76,10 +77,12 @@ impl Files {
             .to_owned()
     }
 
-    /// A builder for `profile` reading these files, reaching STS at `mock`.
-    fn builder(&self, profile: &str, mock: &MockSts) -> ProfileProviderBuilder {
+    /// A builder for `profile` reading these files, reaching STS at `mock`, with MFA devices
+    /// of its own (so tests running in parallel can share a serial number).
+    fn builder(&self, profile: &str, mock: &MockSts) -> ProviderBuilder<ForProfile, WithSts> {
         from_profile(profile)
-            .env(self.env())
+            .environment(self.env())
+            .mfa_devices(MfaDevices::new())
             .sdk_config(&mock.sdk_config())
     }
 }
@@ -98,8 +101,19 @@ fn code_123456() -> impl mfa::TokenSource {
     mfa::from_fn(|_: &MfaContext| TokenCode::new("123456").map_err(MfaError::failed))
 }
 
-async fn build_err(builder: ProfileProviderBuilder) -> ProfileError {
+async fn build_err(builder: ProviderBuilder<ForProfile, WithSts>) -> ProfileError {
     builder.build().await.unwrap_err()
+}
+
+/// The AWS CLI's cache key for a role a profile assumes with a generated session name.
+fn key_of(role_arn: &str, serial: Option<&str>) -> String {
+    let mut request = AssumeRoleRequest::builder()
+        .role_arn(role_arn)
+        .generated_session_name();
+    if let Some(serial) = serial {
+        request = request.serial_number(serial);
+    }
+    cli_cache_key(&request.build().unwrap())
 }
 
 #[tokio::test]
@@ -137,9 +151,7 @@ async fn every_role_key_reaches_the_wire() {
 
 #[tokio::test]
 async fn in_a_chain_only_the_roles_with_mfa_serial_send_a_code() {
-    // The crate remembers used codes per device in the whole process, so each test that sends
-    // the fixed code uses a device of its own.
-    let serial = "arn:aws:iam::123456789012:mfa/chain";
+    let serial = MFA_SERIAL;
     let mock = MockSts::start().await;
     let files = Files::with_base(
         &mock,
@@ -174,17 +186,11 @@ async fn without_role_session_name_a_generated_name_is_sent() {
         &mock,
         &format!("[profile dev]\nrole_arn = {DEV}\nsource_profile = base\n"),
     );
-    let chain = files.builder("dev", &mock).resolve().await.unwrap();
+    let mut builder = files.builder("dev", &mock);
+    let chain = builder.resolve().await.unwrap();
     assert!(chain.roles()[0].request().session_name_generated());
 
-    files
-        .builder("dev", &mock)
-        .build()
-        .await
-        .unwrap()
-        .prefetch()
-        .await
-        .unwrap();
+    builder.build().await.unwrap().prefetch().await.unwrap();
     let name = mock.requests()[0]
         .param("RoleSessionName")
         .unwrap()
@@ -234,7 +240,9 @@ async fn the_selected_profiles_region_signs_every_call_of_the_chain() {
         .endpoint_url(sts.uri())
         .time_source(aws_smithy_async::time::SystemTimeSource::new())
         .build();
-    let builder = from_profile("ops").env(files.env()).sdk_config(&base);
+    let mut builder = from_profile("ops")
+        .environment(files.env())
+        .sdk_config(&base);
     let chain = builder.resolve().await.unwrap();
     assert_eq!(chain.region().map(|r| r.as_ref()), Some("eu-west-3"));
 
@@ -262,7 +270,7 @@ async fn a_chain_of_three_profiles_signs_each_call_with_the_credentials_below_it
              [profile dev]\nrole_arn = {DEV}\nsource_profile = base\nrole_session_name = dev\n"
         ),
     );
-    let builder = files.builder("ops", &mock);
+    let mut builder = files.builder("ops", &mock);
     let chain = builder.resolve().await.unwrap();
     assert_eq!(chain.profile(), "ops");
     assert_eq!(chain.source().profile(), "base");
@@ -296,7 +304,8 @@ async fn a_source_profile_with_keys_gives_its_keys_even_with_a_role_arn_as_the_s
         ),
         &base_keys(&mock, "base"),
     );
-    let chain = files.builder("ops", &mock).resolve().await.unwrap();
+    let mut builder = files.builder("ops", &mock);
+    let chain = builder.resolve().await.unwrap();
     assert_eq!(chain.roles().len(), 1);
     assert_eq!(chain.source().profile(), "base");
     assert_eq!(
@@ -339,7 +348,7 @@ async fn credential_source_environment_takes_the_keys_from_the_builders_env() {
     )
     .var("AWS_ACCESS_KEY_ID", keys.access_key_id())
     .var("AWS_SECRET_ACCESS_KEY", keys.secret_access_key());
-    let builder = files.builder("dev", &mock);
+    let mut builder = files.builder("dev", &mock);
     let chain = builder.resolve().await.unwrap();
     assert_eq!(chain.source().kind(), SourceKind::Environment);
     assert_eq!(chain.source().profile(), "dev");
@@ -362,7 +371,7 @@ async fn instance_metadata_and_container_sources_resolve_and_build_without_netwo
             &format!("[profile dev]\nrole_arn = {DEV}\ncredential_source = {value}\n"),
             "",
         );
-        let builder = files.builder("dev", &mock);
+        let mut builder = files.builder("dev", &mock);
         assert_eq!(builder.resolve().await.unwrap().source().kind(), kind);
         builder.build().await.unwrap();
     }
@@ -382,7 +391,7 @@ async fn aws_profile_in_the_env_selects_the_profile() {
     let picked = files.vars.clone();
     let files = files.var("AWS_PROFILE", "dev");
     let provider = from_env_profile()
-        .env(files.env())
+        .environment(files.env())
         .sdk_config(&mock.sdk_config())
         .build()
         .await
@@ -391,300 +400,398 @@ async fn aws_profile_in_the_env_selects_the_profile() {
     assert_eq!(mock.requests()[0].param("RoleArn"), Some(DEV));
 
     // Without AWS_PROFILE, `default`.
-    let chain = from_env_profile()
-        .env(Env::from(picked))
-        .resolve()
-        .await
-        .unwrap();
+    let mut builder = from_env_profile().environment(Environment::from_vars(picked));
+    let chain = builder.resolve().await.unwrap();
     assert_eq!(chain.profile(), "default");
     assert_eq!(chain.roles()[0].request().role_arn().as_str(), OPS);
 }
 
 #[tokio::test]
 async fn an_in_memory_file_system_can_stand_in_for_the_real_one() {
-    let fs = Fs::from_map(HashMap::from([(
-        "/home/alice/.aws/config".to_owned(),
+    let environment = Environment::from_vars([("HOME", "/home/alice")]).with_files([(
+        "/home/alice/.aws/config",
         format!(
             "[profile dev]\nrole_arn = {DEV}\ncredential_source = Environment\nregion = eu-north-1\n"
         ),
-    )]));
-    let chain = from_profile("dev")
-        .fs(fs)
-        .env(Env::from_slice(&[("HOME", "/home/alice")]))
-        .resolve()
-        .await
-        .unwrap();
+    )]);
+    let mut builder = from_profile("dev").environment(environment);
+    let chain = builder.resolve().await.unwrap();
     assert_eq!(chain.region().map(|r| r.as_ref()), Some("eu-north-1"));
     assert_eq!(chain.roles()[0].request().role_arn().as_str(), DEV);
 }
 
 // ---- errors ----
 
+/// Which file a location names.
+#[derive(Clone, Copy, Debug)]
+enum In {
+    Config,
+    Credentials,
+}
+
+/// One mistake in the files: what the resolver must say about it.
+struct Case {
+    name: &'static str,
+    /// The config file (`$DEV`, `$OPS` stand for role ARNs).
+    config: &'static str,
+    /// The credentials file.
+    credentials: &'static str,
+    profile: &'static str,
+    kind: ProfileErrorKind,
+    /// The profile, key and file of the location, if there is one.
+    at: Option<(&'static str, Option<&'static str>, In)>,
+    /// Text the message must show.
+    shows: &'static [&'static str],
+    /// Text the message must not show.
+    hides: &'static [&'static str],
+    /// The parameter of the rule broken, for an invalid value.
+    parameter: Option<Parameter>,
+}
+
+const KEYS: &str = "[base]\naws_access_key_id = AKIDBASE\naws_secret_access_key = base-secret\n";
+
+const CASES: &[Case] = &[
+    Case {
+        name: "a missing source profile",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = gone\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::MissingProfile,
+        at: Some(("dev", Some("source_profile"), In::Config)),
+        shows: &["`gone`", "`dev`"],
+        hides: &[],
+        parameter: None,
+    },
+    Case {
+        name: "a loop of source profiles",
+        config: "[profile a]\nrole_arn = $DEV\nsource_profile = b\n\
+                 [profile b]\nrole_arn = $DEV\nsource_profile = c\n\
+                 [profile c]\nrole_arn = $DEV\nsource_profile = a\n",
+        credentials: KEYS,
+        profile: "a",
+        kind: ProfileErrorKind::Loop,
+        at: Some(("c", Some("source_profile"), In::Config)),
+        shows: &["a -> b -> c -> a"],
+        hides: &[],
+        parameter: None,
+    },
+    Case {
+        name: "both source_profile and credential_source",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = base\ncredential_source = Environment\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::BothSources,
+        at: Some(("dev", Some("credential_source"), In::Config)),
+        shows: &["source_profile", "credential_source", "`dev`"],
+        hides: &[],
+        parameter: None,
+    },
+    Case {
+        name: "neither source_profile nor credential_source",
+        config: "[profile dev]\nrole_arn = $DEV\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::NoSource,
+        at: Some(("dev", Some("role_arn"), In::Config)),
+        shows: &["neither"],
+        hides: &[],
+        parameter: None,
+    },
+    Case {
+        name: "a source profile without keys",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = empty\n[profile empty]\nregion = us-east-1\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::NoCredentials,
+        at: Some(("empty", Some("aws_access_key_id"), In::Config)),
+        shows: &["`aws_access_key_id`"],
+        hides: &[],
+        parameter: None,
+    },
+    Case {
+        name: "a source profile with half its keys, in the credentials file",
+        config: "[profile half]\nrole_arn = $DEV\nsource_profile = halfkeys\n",
+        credentials: "[halfkeys]\naws_access_key_id = AKIAHALF\n",
+        profile: "half",
+        kind: ProfileErrorKind::NoCredentials,
+        at: Some(("halfkeys", Some("aws_secret_access_key"), In::Credentials)),
+        shows: &["`aws_secret_access_key`"],
+        hides: &["AKIAHALF"],
+        parameter: None,
+    },
+    Case {
+        name: "an unknown credential_source",
+        config: "[profile dev]\nrole_arn = $DEV\ncredential_source = Ec2\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::UnknownCredentialSource,
+        at: Some(("dev", Some("credential_source"), In::Config)),
+        shows: &["`Ec2`"],
+        hides: &[],
+        parameter: None,
+    },
+    Case {
+        name: "an invalid role_arn",
+        config: "[profile dev]\nrole_arn = not-an-arn\nsource_profile = base\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::InvalidValue,
+        at: Some(("dev", Some("role_arn"), In::Config)),
+        shows: &["`role_arn`", "`dev`"],
+        hides: &[],
+        parameter: Some(Parameter::RoleArn),
+    },
+    Case {
+        name: "an invalid role_session_name",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = base\nrole_session_name = a b\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::InvalidValue,
+        at: Some(("dev", Some("role_session_name"), In::Config)),
+        shows: &["`role_session_name`"],
+        hides: &[],
+        parameter: Some(Parameter::RoleSessionName),
+    },
+    Case {
+        name: "an invalid external_id",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = base\nexternal_id = x\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::InvalidValue,
+        at: Some(("dev", Some("external_id"), In::Config)),
+        shows: &["`external_id`"],
+        hides: &[],
+        parameter: Some(Parameter::ExternalId),
+    },
+    Case {
+        name: "a duration_seconds that is no number",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = base\nduration_seconds = an hour\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::InvalidValue,
+        at: Some(("dev", Some("duration_seconds"), In::Config)),
+        shows: &["`duration_seconds`"],
+        hides: &[],
+        parameter: Some(Parameter::DurationSeconds),
+    },
+    Case {
+        name: "a duration_seconds out of range",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = base\nduration_seconds = 60\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::InvalidValue,
+        at: Some(("dev", Some("duration_seconds"), In::Config)),
+        shows: &["`duration_seconds`"],
+        hides: &[],
+        parameter: Some(Parameter::DurationSeconds),
+    },
+    Case {
+        name: "an invalid mfa_serial",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = base\nmfa_serial = short\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::InvalidValue,
+        at: Some(("dev", Some("mfa_serial"), In::Config)),
+        shows: &["`mfa_serial`"],
+        hides: &[],
+        parameter: Some(Parameter::SerialNumber),
+    },
+    Case {
+        // The first role is assumed with keys, so 7200 is fine there; only `ops` is chained.
+        name: "role chaining over one hour",
+        config: "[profile ops]\nrole_arn = $OPS\nsource_profile = dev\nduration_seconds = 7200\n\
+                 [profile dev]\nrole_arn = $DEV\nsource_profile = base\nduration_seconds = 7200\n",
+        credentials: KEYS,
+        profile: "ops",
+        kind: ProfileErrorKind::InvalidValue,
+        at: Some(("ops", Some("duration_seconds"), In::Config)),
+        shows: &["`duration_seconds`", "`ops`"],
+        hides: &[],
+        parameter: Some(Parameter::DurationSeconds),
+    },
+    Case {
+        name: "a profile without role_arn",
+        config: "",
+        credentials: KEYS,
+        profile: "base",
+        kind: ProfileErrorKind::NotARole,
+        at: Some(("base", Some("role_arn"), In::Credentials)),
+        shows: &["`role_arn`"],
+        hides: &["base-secret"],
+        parameter: None,
+    },
+    Case {
+        name: "a source this crate does not resolve",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = proc\n\
+                 [profile proc]\ncredential_process = /bin/creds --user alice\n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::UnsupportedSource,
+        at: Some(("proc", Some("credential_process"), In::Config)),
+        shows: &["`credential_process`"],
+        // The command line is not echoed.
+        hides: &["alice"],
+        parameter: None,
+    },
+];
+
+#[tokio::test]
+async fn each_mistake_in_the_files_is_named_by_kind_file_profile_and_key() {
+    for case in CASES {
+        let config = case.config.replace("$DEV", DEV).replace("$OPS", OPS);
+        let files = Files::new(&config, case.credentials);
+        let mut builder = from_profile(case.profile).environment(files.env());
+        let err = builder.resolve().await.unwrap_err();
+        let name = case.name;
+        assert_eq!(err.kind(), case.kind, "{name}: {err:?}");
+        match case.at {
+            Some((profile, key, file)) => {
+                let at = err
+                    .location()
+                    .unwrap_or_else(|| panic!("{name}: no location"));
+                assert_eq!(at.profile(), profile, "{name}");
+                assert_eq!(at.key(), key, "{name}");
+                let path = match file {
+                    In::Config => files.config_path(),
+                    In::Credentials => files.credentials_path(),
+                };
+                assert_eq!(at.file(), path, "{name}");
+            }
+            None => assert!(err.location().is_none(), "{name}"),
+        }
+        let shown = err.to_string();
+        for text in case.shows {
+            assert!(shown.contains(text), "{name}: {shown}");
+        }
+        for text in case.hides {
+            let all = format!(
+                "{shown} / {err:?} / {}",
+                aws_smithy_types::error::display::DisplayErrorContext(&err)
+            );
+            assert!(!all.contains(text), "{name}: {all}");
+        }
+        if let Some(parameter) = case.parameter {
+            let rule = std::error::Error::source(&err)
+                .and_then(|s| s.downcast_ref::<InvalidParameter>())
+                .unwrap_or_else(|| panic!("{name}: the rule broken is the source"));
+            assert_eq!(rule.parameter(), parameter, "{name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_missing_profile_is_named_with_the_profile_and_the_files_looked_in() {
+    let files = Files::new(
+        &format!("[profile dev]\nrole_arn = {DEV}\nsource_profile = gone\n"),
+        KEYS,
+    );
+    let mut builder = from_profile("nope").environment(files.env());
+    let err = builder.resolve().await.unwrap_err();
+    assert_eq!(err.kind(), ProfileErrorKind::MissingProfile);
+    assert_eq!(err.missing_profile(), Some("nope"));
+    assert_eq!(err.profile(), Some("nope"));
+    assert!(
+        err.location().is_none(),
+        "the selected profile: nobody named it"
+    );
+    let looked_in = err.file().unwrap();
+    assert!(looked_in.contains(&files.config_path()), "{err}");
+    assert!(looked_in.contains(&files.credentials_path()), "{err}");
+
+    let mut builder = from_profile("dev").environment(files.env());
+    let err = builder.resolve().await.unwrap_err();
+    assert_eq!(err.missing_profile(), Some("gone"));
+    assert_eq!(err.key(), Some("source_profile"));
+}
+
+#[tokio::test]
+async fn a_loop_lists_its_profiles_in_the_order_followed() {
+    let config = CASES[1].config.replace("$DEV", DEV);
+    let files = Files::new(&config, KEYS);
+    let mut builder = from_profile("a").environment(files.env());
+    let err = builder.resolve().await.unwrap_err();
+    assert_eq!(
+        err.chain(),
+        Some(&["a", "b", "c", "a"].map(String::from)[..])
+    );
+    let files = Files::new(&CASES[6].config.replace("$DEV", DEV), KEYS);
+    let mut builder = from_profile("dev").environment(files.env());
+    assert_eq!(builder.resolve().await.unwrap_err().value(), Some("Ec2"));
+}
+
 #[tokio::test]
 async fn without_overriding_variables_errors_name_the_default_files() {
-    let fs = Fs::from_map(HashMap::from([(
-        "/home/alice/.aws/config".to_owned(),
+    let environment = Environment::from_vars([("HOME", "/home/alice")]).with_files([(
+        "/home/alice/.aws/config",
         format!("[profile dev]\nrole_arn = {DEV}\n"),
-    )]));
-    let builder = from_profile("dev")
-        .fs(fs)
-        .env(Env::from_slice(&[("HOME", "/home/alice")]));
+    )]);
+    let mut builder = from_profile("dev").environment(environment.clone());
     let err = builder.resolve().await.unwrap_err();
     assert_eq!(err.file(), Some("~/.aws/config"));
-    let err = from_profile("other")
-        .fs(Fs::from_map(HashMap::<String, Vec<u8>>::new()))
-        .env(Env::from_slice(&[("HOME", "/home/alice")]))
-        .resolve()
-        .await
-        .unwrap_err();
+    let mut builder = from_profile("other").environment(environment);
+    let err = builder.resolve().await.unwrap_err();
     assert_eq!(err.file(), Some("~/.aws/config or ~/.aws/credentials"));
 }
 
+/// An STS client that is never called: for builds that must fail before STS.
+fn offline_sts() -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build(),
+    )
+}
+
 #[tokio::test]
-async fn a_missing_selected_profile_is_named_with_the_files_looked_in() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(&mock, "");
-    let err = build_err(files.builder("nope", &mock)).await;
-    let ProfileError::MissingProfile {
-        profile,
-        referenced_by: None,
-        ..
-    } = &err
-    else {
-        panic!("{err:?}")
+async fn mistakes_of_the_builder_itself_are_found_by_build() {
+    let config = format!(
+        "[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n"
+    );
+    let files = Files::new(&config, KEYS);
+    let builder = || {
+        from_profile("dev")
+            .environment(files.env())
+            .client(offline_sts())
     };
-    assert_eq!(profile, "nope");
-    let files_named = err.file().unwrap();
-    assert!(files_named.contains(&files.config_path()), "{err}");
-    assert!(files_named.contains(&files.credentials_path()), "{err}");
+
+    // `mfa_serial` with no token source to ask.
+    let err = builder().build().await.unwrap_err();
+    assert_eq!(err.kind(), ProfileErrorKind::MfaSourceMissing, "{err:?}");
+    let at = err.location().unwrap();
+    assert_eq!(
+        (at.profile(), at.key(), at.file()),
+        ("dev", Some("mfa_serial"), files.config_path().as_str())
+    );
+
+    // An MFA session of 60 seconds.
+    let err = builder()
+        .mfa(code_123456())
+        .mfa_session(std::time::Duration::from_secs(60))
+        .build()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ProfileErrorKind::InvalidOption, "{err:?}");
+    assert_eq!(err.option(), Some("mfa_session"));
+    assert!(err.to_string().contains("mfa_session"), "{err}");
+    assert!(err.location().is_none());
 }
 
 #[tokio::test]
-async fn a_missing_source_profile_names_the_profile_whose_source_profile_names_it() {
+async fn build_after_resolve_reads_the_files_once() {
     let mock = MockSts::start().await;
     let files = Files::with_base(
         &mock,
-        &format!("[profile dev]\nrole_arn = {DEV}\nsource_profile = gone\n"),
+        &format!("[profile dev]\nrole_arn = {DEV}\nsource_profile = base\n"),
     );
-    let err = build_err(files.builder("dev", &mock)).await;
-    let ProfileError::MissingProfile {
-        profile,
-        referenced_by: Some(at),
-        ..
-    } = &err
-    else {
-        panic!("{err:?}")
-    };
-    assert_eq!(profile, "gone");
-    assert_eq!(at.profile(), "dev");
-    assert_eq!(at.key(), Some("source_profile"));
-    assert_eq!(at.file(), files.config_path());
-    let shown = err.to_string();
-    assert!(
-        shown.contains("`gone`") && shown.contains("`dev`"),
-        "{shown}"
-    );
-}
-
-#[tokio::test]
-async fn a_source_profile_loop_lists_the_chain() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(
-        &mock,
-        &format!(
-            "[profile a]\nrole_arn = {DEV}\nsource_profile = b\n\
-             [profile b]\nrole_arn = {DEV}\nsource_profile = c\n\
-             [profile c]\nrole_arn = {DEV}\nsource_profile = a\n"
-        ),
-    );
-    let err = build_err(files.builder("a", &mock)).await;
-    let ProfileError::Loop { chain, at } = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(chain, &["a", "b", "c", "a"]);
-    assert_eq!(at.profile(), "c");
-    assert_eq!(at.key(), Some("source_profile"));
-    assert_eq!(at.file(), files.config_path());
-    assert!(err.to_string().contains("a -> b -> c -> a"), "{err}");
-}
-
-#[tokio::test]
-async fn both_source_profile_and_credential_source_is_refused() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(
-        &mock,
-        &format!(
-            "[profile dev]\nrole_arn = {DEV}\nsource_profile = base\ncredential_source = Environment\n"
-        ),
-    );
-    let err = build_err(files.builder("dev", &mock)).await;
-    assert!(matches!(err, ProfileError::BothSources { .. }), "{err:?}");
-    assert_eq!(err.profile(), Some("dev"));
-    assert_eq!(err.key(), Some("credential_source"));
-    assert_eq!(err.file(), Some(files.config_path().as_str()));
-    let shown = err.to_string();
-    assert!(
-        shown.contains("source_profile") && shown.contains("credential_source"),
-        "{shown}"
-    );
-}
-
-#[tokio::test]
-async fn neither_source_profile_nor_credential_source_is_refused() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(&mock, &format!("[profile dev]\nrole_arn = {DEV}\n"));
-    let err = build_err(files.builder("dev", &mock)).await;
-    assert!(matches!(err, ProfileError::NoSource { .. }), "{err:?}");
-    assert_eq!(err.profile(), Some("dev"));
-    assert_eq!(err.key(), Some("role_arn"));
-    assert_eq!(err.file(), Some(files.config_path().as_str()));
-}
-
-#[tokio::test]
-async fn a_source_profile_without_keys_names_the_missing_key_and_its_file() {
-    let mock = MockSts::start().await;
-    let files = Files::new(
-        &format!(
-            "[profile dev]\nrole_arn = {DEV}\nsource_profile = empty\n[profile empty]\nregion = us-east-1\n\
-             [profile half]\nrole_arn = {DEV}\nsource_profile = halfkeys\n"
-        ),
-        "[halfkeys]\naws_access_key_id = AKIAHALF\n",
-    );
-    let err = build_err(files.builder("dev", &mock)).await;
-    assert!(matches!(err, ProfileError::NoCredentials { .. }), "{err:?}");
-    assert_eq!(err.profile(), Some("empty"));
-    assert_eq!(err.key(), Some("aws_access_key_id"));
-    assert_eq!(err.file(), Some(files.config_path().as_str()));
-
-    let err = build_err(files.builder("half", &mock)).await;
-    assert!(matches!(err, ProfileError::NoCredentials { .. }), "{err:?}");
-    assert_eq!(err.profile(), Some("halfkeys"));
-    assert_eq!(err.key(), Some("aws_secret_access_key"));
-    assert_eq!(err.file(), Some(files.credentials_path().as_str()));
-}
-
-#[tokio::test]
-async fn an_unknown_credential_source_is_refused() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(
-        &mock,
-        &format!("[profile dev]\nrole_arn = {DEV}\ncredential_source = Ec2\n"),
-    );
-    let err = build_err(files.builder("dev", &mock)).await;
-    let ProfileError::UnknownCredentialSource { at, value } = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(value, "Ec2");
-    assert_eq!(at.profile(), "dev");
-    assert_eq!(at.key(), Some("credential_source"));
-    assert_eq!(at.file(), files.config_path());
-}
-
-#[tokio::test]
-async fn an_invalid_value_names_its_key_and_keeps_the_rule_broken_as_source() {
-    let mock = MockSts::start().await;
-    let cases = [
-        ("role_arn", "not-an-arn", Parameter::RoleArn),
-        ("role_session_name", "a b", Parameter::RoleSessionName),
-        ("external_id", "x", Parameter::ExternalId),
-        ("duration_seconds", "an hour", Parameter::DurationSeconds),
-        ("duration_seconds", "60", Parameter::DurationSeconds),
-        ("mfa_serial", "short", Parameter::SerialNumber),
-    ];
-    for (key, value, parameter) in cases {
-        let mut config = format!("[profile dev]\nsource_profile = base\n{key} = {value}\n");
-        if key != "role_arn" {
-            config.push_str(&format!("role_arn = {DEV}\n"));
-        }
-        let files = Files::with_base(&mock, &config);
-        let err = build_err(files.builder("dev", &mock).mfa(code_123456())).await;
-        let ProfileError::InvalidValue { at, source } = &err else {
-            panic!("{key}: {err:?}")
-        };
-        assert_eq!(at.key(), Some(key));
-        assert_eq!(at.profile(), "dev");
-        assert_eq!(at.file(), files.config_path());
-        assert_eq!(source.parameter(), parameter, "{key}");
-        let shown = err.to_string();
-        assert!(shown.contains(key) && shown.contains("`dev`"), "{shown}");
-        assert!(std::error::Error::source(&err).is_some());
-    }
-    assert!(mock.requests().is_empty());
-}
-
-#[tokio::test]
-async fn role_chaining_over_one_hour_is_refused_naming_duration_seconds() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(
-        &mock,
-        &format!(
-            "[profile ops]\nrole_arn = {OPS}\nsource_profile = dev\nduration_seconds = 7200\n\
-             [profile dev]\nrole_arn = {DEV}\nsource_profile = base\nduration_seconds = 7200\n"
-        ),
-    );
-    // The first role is assumed with keys, so 7200 is fine there; only `ops` is chained.
-    let builder = files.builder("ops", &mock);
+    let mut builder = files.builder("dev", &mock);
     builder.resolve().await.unwrap();
-    let err = build_err(builder).await;
-    let ProfileError::InvalidValue { at, source } = &err else {
-        panic!("{err:?}")
-    };
-    assert_eq!(at.profile(), "ops");
-    assert_eq!(at.key(), Some("duration_seconds"));
-    assert_eq!(at.file(), files.config_path());
-    assert_eq!(source.parameter(), Parameter::DurationSeconds);
-    assert!(source.rule().contains("role chaining"), "{source}");
-}
-
-#[tokio::test]
-async fn mfa_serial_without_a_token_source_is_refused() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(
-        &mock,
-        &format!(
-            "[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n"
-        ),
-    );
-    let err = build_err(files.builder("dev", &mock)).await;
-    assert!(
-        matches!(err, ProfileError::MfaSourceMissing { .. }),
-        "{err:?}"
-    );
-    assert_eq!(err.profile(), Some("dev"));
-    assert_eq!(err.key(), Some("mfa_serial"));
-    assert_eq!(err.file(), Some(files.config_path().as_str()));
-}
-
-#[tokio::test]
-async fn a_profile_without_role_arn_is_not_a_role() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(&mock, "");
-    let err = build_err(files.builder("base", &mock)).await;
-    assert!(matches!(err, ProfileError::NotARole { .. }), "{err:?}");
-    assert_eq!(err.profile(), Some("base"));
-    assert_eq!(err.key(), Some("role_arn"));
-    assert_eq!(err.file(), Some(files.credentials_path().as_str()));
-}
-
-#[tokio::test]
-async fn sources_this_crate_does_not_resolve_are_named() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(
-        &mock,
-        &format!(
-            "[profile dev]\nrole_arn = {DEV}\nsource_profile = proc\n\
-             [profile proc]\ncredential_process = /bin/creds --user alice\n"
-        ),
-    );
-    let err = build_err(files.builder("dev", &mock)).await;
-    assert!(
-        matches!(err, ProfileError::UnsupportedSource { .. }),
-        "{err:?}"
-    );
-    assert_eq!(err.profile(), Some("proc"));
-    assert_eq!(err.key(), Some("credential_process"));
-    // The command line is not echoed.
-    assert!(!err.to_string().contains("alice"), "{err}");
+    // The files are gone: a second read would fail.
+    std::fs::remove_file(files.config_path()).unwrap();
+    std::fs::remove_file(files.credentials_path()).unwrap();
+    let provider = builder.build().await.unwrap();
+    provider.prefetch().await.unwrap();
+    assert_eq!(mock.requests()[0].param("RoleArn"), Some(DEV));
 }
 
 #[tokio::test]
@@ -700,9 +807,9 @@ async fn no_secret_reaches_an_error_or_debug_output() {
     )
     .var("AWS_SECRET_ACCESS_KEY", &secret);
 
-    let builder = files.builder("dev", &mock).mfa(code_123456());
-    let chain = builder.resolve().await.unwrap();
-    for shown in [format!("{builder:?}"), format!("{chain:?}")] {
+    let mut builder = files.builder("dev", &mock).mfa(code_123456());
+    let chain = format!("{:?}", builder.resolve().await.unwrap());
+    for shown in [format!("{builder:?}"), chain] {
         assert!(!shown.contains(&secret), "{shown}");
     }
     let err = build_err(files.builder("bad", &mock)).await;
@@ -716,7 +823,7 @@ async fn no_secret_reaches_an_error_or_debug_output() {
 
 #[tokio::test]
 async fn with_a_file_cache_a_second_process_neither_prompts_nor_calls_sts() {
-    let serial = "arn:aws:iam::123456789012:mfa/profile-cache";
+    let serial = MFA_SERIAL;
     let mock = MockSts::start().await;
     let files = Files::with_base(
         &mock,
@@ -744,12 +851,9 @@ async fn with_a_file_cache_a_second_process_neither_prompts_nor_calls_sts() {
     assert_eq!(mock.calls(Action::AssumeRole), 2);
     // Each role of the chain is cached under the AWS CLI's key for its profile: the generated
     // session name is left out, as the CLI leaves out its own.
-    for args in [
-        serde_json::json!({"RoleArn": DEV, "SerialNumber": serial}),
-        serde_json::json!({"RoleArn": OPS}),
-    ] {
-        let path = cache_dir.join(format!("{}.json", cache_key_for_args(&args)));
-        assert!(path.is_file(), "{args} cached at its AWS CLI key");
+    for (role, serial) in [(DEV, Some(serial)), (OPS, None)] {
+        let path = cache_dir.join(format!("{}.json", key_of(role, serial)));
+        assert!(path.is_file(), "{role} cached at its AWS CLI key");
     }
 
     // A second process: a fresh builder, the same files and cache directory.
@@ -761,7 +865,7 @@ async fn with_a_file_cache_a_second_process_neither_prompts_nor_calls_sts() {
 
 #[tokio::test]
 async fn with_mfa_session_the_code_goes_to_get_session_token_and_the_role_sends_none() {
-    let serial = "arn:aws:iam::123456789012:mfa/profile-session";
+    let serial = MFA_SERIAL;
     let mock = MockSts::start().await;
     mock.require_mfa(DEV);
     let files = Files::with_base(
@@ -797,7 +901,7 @@ async fn with_mfa_session_the_code_goes_to_get_session_token_and_the_role_sends_
 
 #[tokio::test]
 async fn a_cached_mfa_session_lets_a_later_process_assume_the_role_again_without_a_prompt() {
-    let serial = "arn:aws:iam::123456789012:mfa/profile-session-cache";
+    let serial = MFA_SERIAL;
     let mock = MockSts::start().await;
     mock.require_mfa(DEV);
     let files = Files::with_base(
@@ -822,40 +926,10 @@ async fn a_cached_mfa_session_lets_a_later_process_assume_the_role_again_without
     assert_eq!(prompts.load(Ordering::SeqCst), 1);
 
     // The role's own entry is gone (as when its hour is up); the session's is not.
-    let role_entry = cache_dir.join(format!(
-        "{}.json",
-        cache_key_for_args(&serde_json::json!({"RoleArn": DEV}))
-    ));
+    let role_entry = cache_dir.join(format!("{}.json", key_of(DEV, None)));
     std::fs::remove_file(&role_entry).expect("the role was cached without a serial number");
     run().await.unwrap().prefetch().await.unwrap();
     assert_eq!(prompts.load(Ordering::SeqCst), 1, "no second prompt");
     assert_eq!(mock.calls(Action::GetSessionToken), 1);
     assert_eq!(mock.calls(Action::AssumeRole), 2);
-}
-
-#[tokio::test]
-async fn an_mfa_session_duration_out_of_range_is_an_invalid_option() {
-    let mock = MockSts::start().await;
-    let files = Files::with_base(
-        &mock,
-        &format!("[profile dev]\nrole_arn = {DEV}\nsource_profile = base\n"),
-    );
-    let err = build_err(
-        files
-            .builder("dev", &mock)
-            .mfa_session(std::time::Duration::from_secs(60)),
-    )
-    .await;
-    assert!(
-        matches!(
-            err,
-            ProfileError::InvalidOption {
-                option: "mfa_session",
-                ..
-            }
-        ),
-        "{err:?}"
-    );
-    assert!(err.to_string().contains("mfa_session"), "{err}");
-    assert!(err.location().is_none());
 }

@@ -7,10 +7,13 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;
-use aws_credential_types::provider::{ProvideCredentials, future};
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider, future};
 use aws_sdk_sts::config::retry::RetryConfig;
+use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
-use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy};
+use sts_assume_role::{
+    AssumeRoleProvider, AssumeRoleRequest, Error, Parameter, RefreshPolicy, StsErrorCode,
+};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/demo";
 const HOUR: Duration = Duration::from_secs(3600);
@@ -294,6 +297,228 @@ async fn role_chaining_works_through_two_hops() {
         who.arn(),
         Some("arn:aws:sts::123456789012:assumed-role/second/provider-test")
     );
+}
+
+/// A user's own wrapper around a provider: it hands on whatever the inner one returns.
+#[derive(Debug)]
+struct Logged<P>(P);
+
+impl<P: ProvideCredentials> ProvideCredentials for Logged<P> {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.0.provide_credentials()
+    }
+}
+
+#[tokio::test]
+async fn a_wrapped_role_provider_as_source_still_gets_the_one_hour_chaining_check() {
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    let hop1 = provider(&mock, &clock);
+    let two_hours = AssumeRoleRequest::builder()
+        .role_arn("arn:aws:iam::123456789012:role/second")
+        .role_session_name("chained")
+        .duration_seconds(7200)
+        .build()
+        .unwrap();
+    let sources: [(&str, SharedCredentialsProvider); 3] = [
+        ("as itself", SharedCredentialsProvider::new(hop1.clone())),
+        (
+            "in a SharedCredentialsProvider",
+            SharedCredentialsProvider::new(SharedCredentialsProvider::new(hop1.clone())),
+        ),
+        (
+            "in a wrapper of the user's",
+            SharedCredentialsProvider::new(Logged(Logged(hop1.clone()))),
+        ),
+    ];
+    for (how, source) in sources {
+        let hop2 = AssumeRoleProvider::builder(two_hours.clone())
+            .sdk_config(&mock.sdk_config())
+            .source_credentials(source)
+            .time_source(clock.clone())
+            .build()
+            .unwrap();
+        let err = hop2.provide_credentials().await.unwrap_err();
+        assert!(
+            matches!(err, CredentialsError::InvalidConfiguration(_)),
+            "{how}: {err:?}"
+        );
+        let Some(Error::InvalidRequest(errors)) = Error::find_in(&err) else {
+            panic!("{how}: {err:?}")
+        };
+        assert!(errors.contains(Parameter::DurationSeconds), "{how}");
+        assert!(
+            errors.to_string().contains("role chaining"),
+            "{how}: {errors}"
+        );
+    }
+    assert_eq!(
+        mock.calls(Action::AssumeRole),
+        1,
+        "only hop 1 reached STS: the second hop was refused locally each time"
+    );
+}
+
+#[tokio::test]
+async fn static_keys_as_source_are_not_role_chaining() {
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    let two_hours = AssumeRoleRequest::builder()
+        .role_arn(ROLE)
+        .role_session_name("long")
+        .duration_seconds(7200)
+        .build()
+        .unwrap();
+    let provider = AssumeRoleProvider::builder(two_hours)
+        .sdk_config(&mock.sdk_config())
+        .source_credentials(Logged(mock.source_credentials()))
+        .time_source(clock.clone())
+        .build()
+        .unwrap();
+    provider.provide_credentials().await.unwrap();
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(sent.param("DurationSeconds"), Some("7200"));
+}
+
+#[tokio::test]
+async fn a_panicking_token_source_is_reported_as_a_panic_not_a_retryable_fault() {
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    let serial = "arn:aws:iam::123456789012:mfa/panics";
+    let request = AssumeRoleRequest::builder()
+        .role_arn(ROLE)
+        .role_session_name("panics")
+        .serial_number(serial)
+        .build()
+        .unwrap();
+    let asked = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let counter = Arc::clone(&asked);
+    let provider = AssumeRoleProvider::builder(request)
+        .sdk_config(&mock.sdk_config())
+        .mfa(mfa::from_fn(move |_: &MfaContext| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            panic!("the dialog crashed");
+        }))
+        .mfa_devices(MfaDevices::new())
+        .time_source(clock.clone())
+        .build()
+        .unwrap();
+    let err = provider.provide_credentials().await.unwrap_err();
+    let error = Error::find_in(&err).unwrap();
+    assert!(matches!(error, Error::Mfa(MfaError::Panicked)), "{error:?}");
+    assert!(!error.is_retryable());
+    assert!(err.to_string().contains("no MFA code") || format!("{err:?}").contains("Panicked"));
+    assert!(
+        !format!("{err:?} {error}").contains("dialog crashed"),
+        "the panic's message is not kept"
+    );
+    assert_eq!(mock.calls(Action::AssumeRole), 0);
+    // Remembered like any non-retryable failure, then asked again: the provider is not stuck.
+    assert!(provider.provide_credentials().await.is_err());
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    clock.advance(Duration::from_secs(11));
+    assert!(provider.provide_credentials().await.is_err());
+    assert_eq!(asked.load(Ordering::SeqCst), 2);
+}
+
+/// Source credentials whose provider panics.
+#[derive(Debug)]
+struct Panics;
+
+impl ProvideCredentials for Panics {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async { panic!("source exploded") })
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_source_is_reported_as_a_panic_and_the_provider_recovers() {
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    let provider = AssumeRoleProvider::builder(request(ROLE))
+        .sdk_config(&mock.sdk_config())
+        .source_credentials(Panics)
+        .time_source(clock.clone())
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let err = provider.provide_credentials().await.unwrap_err();
+        let error = Error::find_in(&err).unwrap();
+        assert!(matches!(error, Error::Panicked), "{error:?}");
+        assert!(!error.is_retryable());
+        assert!(!provider.status().refreshing, "no refresh left hanging");
+        clock.advance(Duration::from_secs(11));
+    }
+    assert_eq!(provider.status().consecutive_failures, 2);
+}
+
+#[tokio::test]
+async fn the_sts_error_code_is_found_in_a_credentials_error_and_in_a_client_error() {
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    let provider = provider(&mock, &clock);
+    mock.push_fault(
+        Action::AssumeRole,
+        Fault::Error {
+            status: 403,
+            code: "AccessDenied".into(),
+            message: "not trusted".into(),
+        },
+    );
+    let err = provider.provide_credentials().await.unwrap_err();
+    let error = Error::find_in(&err).unwrap();
+    assert_eq!(error.sts_code(), Some(&StsErrorCode::AccessDenied));
+    assert_eq!(error.sts_message(), Some("not trusted"));
+    assert_eq!(error.http_status(), Some(403));
+    assert!(error.request_id().is_some());
+
+    // Through a service client that uses the provider: the same error, deeper in the chain.
+    clock.advance(Duration::from_secs(11));
+    mock.push_fault(
+        Action::AssumeRole,
+        Fault::Error {
+            status: 403,
+            code: "AccessDenied".into(),
+            message: "not trusted".into(),
+        },
+    );
+    let client = aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::config::Builder::from(&mock.sdk_config())
+            .credentials_provider(provider.clone())
+            .identity_cache(aws_sdk_sts::config::IdentityCache::no_cache())
+            .build(),
+    );
+    let err = client.get_caller_identity().send().await.unwrap_err();
+    let code = Error::find_in(&err).and_then(Error::sts_code);
+    assert_eq!(code, Some(&StsErrorCode::AccessDenied), "{err:?}");
+
+    // A chained provider whose source failed reports the source's code too.
+    let hop2 = AssumeRoleProvider::builder(request("arn:aws:iam::123456789012:role/second"))
+        .sdk_config(&mock.sdk_config())
+        .source_credentials(provider)
+        .time_source(clock.clone())
+        .build()
+        .unwrap();
+    clock.advance(Duration::from_secs(11));
+    mock.push_fault(
+        Action::AssumeRole,
+        Fault::Error {
+            status: 403,
+            code: "AccessDenied".into(),
+            message: "not trusted".into(),
+        },
+    );
+    let err = hop2.provide_credentials().await.unwrap_err();
+    let error = Error::find_in(&err).unwrap();
+    assert!(matches!(error, Error::SourceCredentials(_)), "{error:?}");
+    assert_eq!(error.sts_code(), Some(&StsErrorCode::AccessDenied));
+    assert!(!error.is_retryable());
 }
 
 #[tokio::test]

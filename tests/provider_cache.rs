@@ -231,7 +231,7 @@ async fn a_refresh_calls_sts_instead_of_reloading_the_credentials_it_replaces() 
     let clock = ManualClock::new(std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000));
     let mock = MockSts::builder().time_source(clock.clone()).start().await;
     let dir = tempfile::tempdir().unwrap();
-    let cache = || FileCache::new(dir.path()).with_time_source(clock.clone());
+    let cache = || FileCache::new(dir.path());
 
     // Full jitter puts the background refresh 15 to 30 minutes before expiry; pick a seed
     // that puts it more than 15 minutes before, where the entry on disk (the credentials

@@ -132,15 +132,16 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     debug_and_display.push(format!("{totp:?}"));
     // Kept in a file cache, and read back by a second session (as another process would).
     let dir = tempfile::tempdir().unwrap();
-    let file_cache = || FileCache::new(dir.path()).with_time_source(clock.clone());
-    let session = mfa::MfaSession::builder("arn:aws:iam::123456789012:mfa/leak-test", totp)
-        .sdk_config(&totp_mock.sdk_config())
-        .time_source(clock.clone())
-        .cache(file_cache())
-        .build()
-        .unwrap();
+    let file_cache = || FileCache::new(dir.path());
+    let session =
+        sts_assume_role::MfaSession::builder("arn:aws:iam::123456789012:mfa/leak-test", totp)
+            .sdk_config(&totp_mock.sdk_config())
+            .time_source(clock.clone())
+            .cache(file_cache())
+            .build()
+            .unwrap();
     let session_creds = session.prefetch().await.unwrap();
-    let reread = mfa::MfaSession::builder(
+    let reread = sts_assume_role::MfaSession::builder(
         "arn:aws:iam::123456789012:mfa/leak-test",
         mfa::from_fn(|_: &mfa::MfaContext| Err(mfa::MfaError::Cancelled)),
     )

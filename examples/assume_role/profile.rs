@@ -41,22 +41,22 @@ pub(crate) async fn run(args: Args, host: Host, io: &mut Io<'_>) -> ExitCode {
     };
 
     let (source, codes) = ChannelSource::new();
-    let mut builder = from_profile(&profile).env(host.env).mfa(source);
-    // A profile that cannot be used is reported before any configuration is loaded.
+    let mut builder = from_profile(&profile).environment(host.env).mfa(source);
+    // A profile that cannot be used is reported before any configuration is loaded; `build`
+    // then uses the chain resolved here, without reading the files again.
     if let Err(e) = builder.resolve().await {
         return report_invalid(&Invalid::Profile(e), io);
     }
-    // The base of the STS clients: HTTP client, endpoint, region. Its credentials would not be
-    // used (each role is assumed with the credentials below it in the chain), so none load.
-    let base = with_flags(host.config, &args).no_credentials().load().await;
-    builder = builder.sdk_config(&base);
     if let Some(cache) = cache {
         builder = builder.cache(cache);
     }
     if let Some(secs) = args.mfa_session {
         builder = builder.mfa_session(std::time::Duration::from_secs(secs));
     }
-    let provider = match builder.build().await {
+    // The base of the STS clients: HTTP client, endpoint, region. Its credentials would not be
+    // used (each role is assumed with the credentials below it in the chain), so none load.
+    let base = with_flags(host.config, &args).no_credentials().load().await;
+    let provider = match builder.sdk_config(&base).build().await {
         Ok(provider) => provider,
         Err(e) => return report_invalid(&Invalid::Profile(e), io),
     };
@@ -130,13 +130,10 @@ async fn answering<T>(
     loop {
         tokio::select! {
             result = &mut load => return (Ok(result), no_code),
-            changed = requests.changed() => {
-                if changed.is_err() {
+            request = requests.next() => {
+                let Some(ctx) = request else {
                     // The token source is gone, so no more questions.
                     return (Ok(load.await), no_code);
-                }
-                let Some(ctx) = requests.borrow_and_update().clone() else {
-                    continue; // the question was answered
                 };
                 // Reading blocks this task; the provider is waiting for the code anyway.
                 match read_token_code(&ctx.question(), io) {

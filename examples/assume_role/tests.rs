@@ -9,11 +9,11 @@ use aws_config::{BehaviorVersion, ConfigLoader};
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use aws_types::os_shim_internal::Env;
 use clap::{CommandFactory, Parser};
 use serde_json::Value;
 use sts_assume_role::AssumeRoleRequest;
 use sts_assume_role::cache::{FileCache, cli_cache_key};
+use sts_assume_role::profile::Environment;
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use tempfile::TempDir;
 
@@ -59,7 +59,7 @@ async fn run_against(mock: &MockSts, argv: &[&str], stdin: &str) -> Outcome {
 async fn run_with(args: Args, config: ConfigLoader, stdin: &str) -> Outcome {
     let host = Host {
         config,
-        env: Env::from_slice(&[]),
+        env: Environment::from_vars::<&str, &str>([]),
         default_cache: None,
     };
     run_on(args, host, stdin).await
@@ -656,7 +656,7 @@ fn role_arn_needs_a_session_name_and_one_of_role_arn_or_profile_is_needed() {
 struct Profiles {
     dir: TempDir,
     contents: String,
-    env: Env,
+    env: Environment,
 }
 
 impl Profiles {
@@ -672,7 +672,7 @@ impl Profiles {
         let config = dir.path().join("config");
         std::fs::write(&config, &contents).expect("write the config file");
         let credentials = dir.path().join("credentials"); // never created
-        let env = Env::from_slice(&[
+        let env = Environment::from_vars([
             ("AWS_CONFIG_FILE", config.to_str().expect("utf-8")),
             (
                 "AWS_SHARED_CREDENTIALS_FILE",
@@ -1055,7 +1055,7 @@ async fn with_a_terminal_the_code_is_asked_for_there_not_on_stderr() {
     ]);
     let host = Host {
         config: config(&mock, "[default]\n"),
-        env: Env::from_slice(&[]),
+        env: Environment::from_vars::<&str, &str>([]),
         default_cache: None,
     };
     // A caller's stdin that must not be read: the code comes from the terminal.

@@ -3,9 +3,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
-
-use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 
 use super::key::python_json_dumps;
 use super::{CacheError, CacheOperation, CachedCredentials, CredentialCache};
@@ -28,27 +25,24 @@ const MAX_KEY_CHARS: usize = 128;
 /// hold secrets, and changing the mode of a directory other tools share would be a surprise.
 ///
 /// Reads never trust and never fail on a bad file: one that is missing, truncated, not JSON,
-/// lacking a required field, expired, larger than any real entry, not a regular file, or (on
-/// unix) owned by another user or writable by group or others, is a miss (`Ok(None)`, with a
+/// lacking a required field, larger than any real entry, not a regular file, or (on unix)
+/// owned by another user or writable by group or others, is a miss (`Ok(None)`, with a
 /// `tracing` event that names the file and never its content). The next
 /// [`store`](CredentialCache::store) replaces it. Only an I/O failure other than "not found"
-/// (such as permission denied) is an error.
+/// (such as permission denied) is an error. Expiry is the caller's to judge, with its own
+/// clock: [`load_valid`](CredentialCache::load_valid).
 ///
 /// The methods block on file I/O (a store syncs to disk); from async code, call them in
 /// [`tokio::task::spawn_blocking`] or accept a few milliseconds on a refresh path.
 #[derive(Debug, Clone)]
 pub struct FileCache {
     dir: PathBuf,
-    clock: SharedTimeSource,
 }
 
 impl FileCache {
     /// A cache in `dir`, which is created (mode 0700 on unix) on the first store.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self {
-            dir: dir.into(),
-            clock: crate::clock::system(),
-        }
+        Self { dir: dir.into() }
     }
 
     /// The AWS CLI's cache: [`default_dir`](Self::default_dir), if a home directory is known.
@@ -71,13 +65,6 @@ impl FileCache {
             var("HOME").or_else(|| var("USERPROFILE"))
         };
         Some(home?.join(".aws").join("cli").join("cache"))
-    }
-
-    /// Uses `time_source` to decide whether an entry has expired on [`load`](Self::load).
-    #[must_use]
-    pub fn with_time_source(mut self, time_source: impl TimeSource + 'static) -> Self {
-        self.clock = SharedTimeSource::new(time_source);
-        self
     }
 
     /// The directory.
@@ -177,10 +164,6 @@ impl CredentialCache for FileCache {
                 return Ok(None);
             }
         };
-        if !entry.is_valid_at(self.clock.now(), Duration::ZERO) {
-            tracing::debug!(path = %shown, "cached credentials ignored: expired");
-            return Ok(None);
-        }
         tracing::debug!(path = %shown, "loaded cached credentials");
         Ok(Some(entry))
     }

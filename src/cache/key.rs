@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use serde_json::{Map, Number, Value};
 use sha1::{Digest, Sha1};
 
-use crate::request::AssumeRoleRequest;
+use crate::request::{AssumeRoleRequest, SerialNumber};
 
 /// The file-name key under which the AWS CLI caches credentials for `request`.
 ///
@@ -37,7 +37,7 @@ pub fn cli_cache_key(request: &AssumeRoleRequest) -> String {
 }
 
 /// The arguments [`cli_cache_key`] hashes, as a JSON object.
-pub fn cli_cache_args(request: &AssumeRoleRequest) -> Value {
+pub(crate) fn cli_cache_args(request: &AssumeRoleRequest) -> Value {
     let mut args = Map::new();
     let mut put = |name: &str, value: Value| {
         args.insert(name.to_owned(), value);
@@ -115,6 +115,41 @@ fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
     )
 }
 
+/// The key under which an [`MfaSession`](crate::MfaSession) with a
+/// [cache](crate::builder::ProviderBuilder::cache) keeps the session of `serial_number`
+/// lasting `duration`, renewed before its MFA is `max_mfa_age` old: the AWS CLI's hashing of
+/// `{"Action": "GetSessionToken", "SerialNumber": …, "DurationSeconds": …}`, plus
+/// `"MaxMfaAgeSeconds"` when set. No AWS CLI key has an `Action`, so the two never collide in
+/// one directory.
+///
+/// ```
+/// use std::time::Duration;
+/// use sts_assume_role::cache::session_cache_key;
+/// use sts_assume_role::request::SerialNumber;
+///
+/// let serial = SerialNumber::new("arn:aws:iam::111111111111:mfa/alice")?;
+/// let day = session_cache_key(&serial, Duration::from_secs(12 * 3600), None);
+/// let hour_of_mfa = session_cache_key(&serial, Duration::from_secs(12 * 3600), Some(Duration::from_secs(3600)));
+/// assert_ne!(day, hour_of_mfa);
+/// assert_eq!(day.len(), 40);
+/// # Ok::<(), sts_assume_role::InvalidParameter>(())
+/// ```
+pub fn session_cache_key(
+    serial_number: &SerialNumber,
+    duration: std::time::Duration,
+    max_mfa_age: Option<std::time::Duration>,
+) -> String {
+    let mut args = serde_json::json!({
+        "Action": "GetSessionToken",
+        "SerialNumber": serial_number.as_str(),
+        "DurationSeconds": duration.as_secs(),
+    });
+    if let Some(max) = max_mfa_age {
+        args["MaxMfaAgeSeconds"] = max.as_secs().into();
+    }
+    cache_key_for_args(&args)
+}
+
 /// The AWS CLI's cache key for any arguments: the SHA-1, in lowercase hex, of
 /// `json.dumps(args, sort_keys=True)`, with `:` and `/` replaced by `_` as the CLI does (hex
 /// has neither).
@@ -126,13 +161,7 @@ fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 /// `1e-05`, `1e+16`). Numbers are as precise as [`serde_json::Value`] keeps them: an integer
 /// beyond 64 bits (which Python keeps exactly) has become a float, and `-0` has become `-0.0`.
 ///
-/// ```
-/// use sts_assume_role::cache::cache_key_for_args;
-///
-/// let args = serde_json::json!({"RoleArn": "arn:aws:iam::111111111111:role/RoleB"});
-/// assert_eq!(cache_key_for_args(&args), "c8ddac24797f70ef53df2e89db1960d64b15d6be");
-/// ```
-pub fn cache_key_for_args(args: &Value) -> String {
+pub(crate) fn cache_key_for_args(args: &Value) -> String {
     let digest = Sha1::digest(python_json_dumps(args).as_bytes());
     let mut key = String::with_capacity(2 * digest.len());
     for byte in digest.iter() {
@@ -277,6 +306,41 @@ fn python_float_repr(f: f64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reference's vectors, computed with the AWS CLI's own code.
+    #[test]
+    fn every_reference_vector_hashes_to_its_key() {
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+        let role_b = "arn:aws:iam::111111111111:role/RoleB";
+        let vectors = [
+            (
+                serde_json::json!({"RoleArn": role_b}),
+                "c8ddac24797f70ef53df2e89db1960d64b15d6be",
+            ),
+            (
+                serde_json::json!({"RoleArn": role_b, "RoleSessionName": "RoleB"}),
+                "62c7b921fd0528627faa2fd4db78bad7ec0c1056",
+            ),
+            (
+                serde_json::json!({"RoleArn": role_b, "RoleSessionName": "RoleB", "ExternalId": "ext-123",
+                       "DurationSeconds": 900, "SerialNumber": "arn:aws:iam::123456789012:mfa/user"}),
+                "413bdd00e1d72f7b84c77eb4f2b53a414e11c068",
+            ),
+            (
+                // botocore parses `Policy` before hashing so its keys sort.
+                serde_json::json!({"RoleArn": role_b,
+                       "Policy": serde_json::from_str::<Value>(policy).unwrap()}),
+                "fcdb9cbcb986117c7cc7a20dc920a67737a28f1e",
+            ),
+            (
+                serde_json::json!({"RoleArn": "arn:aws:iam::111111111111:role/Rôle", "RoleSessionName": "ünïcode"}),
+                "62275a8ae04f90d16b9bf5d269f8630ee1017762",
+            ),
+        ];
+        for (args, want) in &vectors {
+            assert_eq!(cache_key_for_args(args), *want, "args {args}");
+        }
+    }
 
     fn repr(f: f64) -> String {
         let mut s = String::new();

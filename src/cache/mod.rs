@@ -51,7 +51,7 @@ use aws_credential_types::Credentials;
 pub use entry::CachedCredentials;
 pub use error::{CacheError, CacheOperation};
 pub use file::FileCache;
-pub use key::{cache_key_for_args, cli_cache_args, cli_cache_key};
+pub use key::{cli_cache_key, session_cache_key};
 
 /// The AWS CLI serves a cached entry only while more than this is left before it expires:
 /// 15 minutes.
@@ -62,8 +62,12 @@ pub const AWS_CLI_MIN_REMAINING: Duration = Duration::from_secs(15 * 60);
 /// Implementations must treat a bad entry as absent (`Ok(None)`), never as an error and never
 /// as credentials to use; an `Err` is for the storage itself failing. Callers should treat an
 /// `Err` as a miss too: a cache never stands between a caller and STS.
+///
+/// A store does not judge expiry: [`load`](Self::load) returns what is stored, and the caller
+/// decides with its own clock ([`load_valid`](Self::load_valid)), so one clock makes every
+/// decision of a provider.
 pub trait CredentialCache: Send + Sync + fmt::Debug {
-    /// The entry stored under `key`, if there is a usable one that has not expired.
+    /// The entry stored under `key`, if there is a usable one, whatever its expiry.
     fn load(&self, key: &str) -> Result<Option<CachedCredentials>, CacheError>;
 
     /// Stores `entry` under `key`, replacing any entry there.

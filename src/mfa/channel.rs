@@ -21,11 +21,9 @@ use crate::request::TokenCode;
 /// let (source, sender) = ChannelSource::new();
 /// let mut requests = sender.requests();
 /// tokio::spawn(async move {
-///     while requests.changed().await.is_ok() {
-///         if requests.borrow_and_update().is_some() {
-///             // Show a dialog; when the user answers:
-///             let _ = sender.send("123456");
-///         }
+///     while let Some(request) = requests.next().await {
+///         // Show a dialog asking `request.question()`; when the user answers:
+///         let _ = sender.send("123456");
 ///     }
 /// });
 /// # let _ = source; }
@@ -79,10 +77,41 @@ impl CodeSender {
         self.codes.send(code).map_err(|_| MfaError::Cancelled)
     }
 
-    /// Watches for requests: the value becomes `Some(context)` when a code is wanted, and
-    /// `None` once one was handed over.
-    pub fn requests(&self) -> watch::Receiver<Option<MfaContext>> {
-        self.requests.subscribe()
+    /// Watches for requests for a code. A request pending when this is called is the first
+    /// one [`CodeRequests::next`] returns.
+    pub fn requests(&self) -> CodeRequests {
+        let mut receiver = self.requests.subscribe();
+        if receiver.borrow().is_some() {
+            receiver.mark_changed();
+        }
+        CodeRequests(receiver)
+    }
+}
+
+/// The requests of a [`ChannelSource`] for a code, from [`CodeSender::requests`].
+pub struct CodeRequests(watch::Receiver<Option<MfaContext>>);
+
+impl fmt::Debug for CodeRequests {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeRequests")
+    }
+}
+
+impl CodeRequests {
+    /// Waits for the next request and returns what the code is for; `None` once the source
+    /// and every sender are gone, so no request can come.
+    pub async fn next(&mut self) -> Option<MfaContext> {
+        loop {
+            self.0.changed().await.ok()?;
+            if let Some(ctx) = self.0.borrow_and_update().clone() {
+                return Some(ctx);
+            }
+        }
+    }
+
+    /// The request waiting for a code now, if there is one.
+    pub fn pending(&self) -> Option<MfaContext> {
+        self.0.borrow().clone()
     }
 }
 

@@ -1,21 +1,24 @@
 //! Per-device discipline: one question at a time, and no code sent twice.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_smithy_async::time::SharedTimeSource;
+use futures_util::FutureExt;
 
 use super::{MfaContext, MfaError, MfaOptions, MfaReason, TokenSource};
-use crate::Error;
 use crate::request::TokenCode;
 
 /// How long a used code stays unusable: a TOTP code is valid for its 30-second step, and STS
 /// tolerates a step of clock skew either side.
 const CODE_MEMORY: Duration = Duration::from_secs(90);
 
-/// One MFA device, shared by every provider in the process that uses its serial number.
+/// One MFA device, shared by every provider of one [`MfaDevices`] registry that uses its serial
+/// number.
 #[derive(Debug, Default)]
 pub(crate) struct Device {
     /// Held for a whole use of a code: question, STS call, and recording the code.
@@ -24,15 +27,53 @@ pub(crate) struct Device {
     used: Mutex<Vec<(TokenCode, SystemTime)>>,
 }
 
-static DEVICES: LazyLock<Mutex<HashMap<String, Arc<Device>>>> = LazyLock::new(Default::default);
+type Registry = Arc<Mutex<HashMap<String, Arc<Device>>>>;
 
-impl Device {
-    /// The process-wide device for a serial number.
-    pub(crate) fn get(serial: &str) -> Arc<Device> {
-        let mut map = DEVICES.lock().unwrap_or_else(|p| p.into_inner());
-        Arc::clone(map.entry(serial.to_owned()).or_default())
+static PROCESS: LazyLock<Registry> = LazyLock::new(Default::default);
+
+/// The MFA devices providers coordinate through: for each serial number, one question at a time
+/// (concurrent refreshes of several providers queue behind one prompt) and a memory of the codes
+/// already sent, so none is sent twice.
+///
+/// Every provider uses the [process-wide](Self::process_wide) registry unless given another with
+/// [`ProviderBuilder::mfa_devices`](crate::builder::ProviderBuilder::mfa_devices): the rules hold
+/// across every provider of the process, which is what a device in a person's pocket needs. A
+/// registry of its own ([`MfaDevices::new`]) keeps providers apart, for example tests that run
+/// in parallel with the same serial number. Clones share one registry.
+#[derive(Clone)]
+pub struct MfaDevices(Registry);
+
+impl MfaDevices {
+    /// A registry of its own, shared only by the providers given it (and its clones).
+    #[allow(clippy::new_without_default)] // the default is the process-wide registry
+    pub fn new() -> Self {
+        Self(Registry::default())
     }
 
+    /// The process-wide registry: what providers use unless told otherwise.
+    pub fn process_wide() -> Self {
+        Self(Arc::clone(&PROCESS))
+    }
+
+    /// The device for a serial number.
+    pub(crate) fn device(&self, serial: &str) -> Arc<Device> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(map.entry(serial.to_owned()).or_default())
+    }
+}
+
+impl fmt::Debug for MfaDevices {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let which = if Arc::ptr_eq(&self.0, &PROCESS) {
+            "process-wide"
+        } else {
+            "own"
+        };
+        f.debug_tuple("MfaDevices").field(&which).finish()
+    }
+}
+
+impl Device {
     fn was_used(&self, code: &TokenCode, now: SystemTime) -> bool {
         let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
         used.retain(|(_, at)| now.duration_since(*at).unwrap_or_default() < CODE_MEMORY);
@@ -48,19 +89,21 @@ impl Device {
 }
 
 /// Gets a fresh code from `source` and runs `call` with it, under the device's turn. Retries
-/// with a new code when STS rejects one, up to `options.attempts` codes. Every code given to
-/// `call` is remembered as used, accepted or not.
-pub(crate) async fn with_code<T, F, Fut>(
+/// with a new code when `rejected` says STS refused one, up to `options.attempts` codes. Every
+/// code given to `call` is remembered as used, accepted or not.
+pub(crate) async fn with_code<T, E, F, Fut>(
     device: &Device,
     source: &dyn TokenSource,
     options: &MfaOptions,
     clock: &SharedTimeSource,
     first: MfaContext,
+    rejected: impl Fn(&E) -> bool,
     mut call: F,
-) -> Result<T, Error>
+) -> Result<T, E>
 where
+    E: From<MfaError>,
     F: FnMut(TokenCode) -> Fut,
-    Fut: Future<Output = Result<T, Error>>,
+    Fut: Future<Output = Result<T, E>>,
 {
     let _turn = device.turn.lock().await;
     let mut ctx = first;
@@ -72,7 +115,7 @@ where
         let result = call(code.clone()).await;
         device.mark_used(code, clock.now());
         match result {
-            Err(e) if e.is_mfa_rejected() && tries < options.attempts => {
+            Err(e) if rejected(&e) && tries < options.attempts => {
                 tracing::warn!(serial_number = %ctx.serial_number(), tries, "STS rejected the MFA code; asking for a new one");
                 ctx = ctx.next(MfaReason::Rejected);
             }
@@ -91,9 +134,19 @@ async fn ask(
 ) -> Result<TokenCode, MfaError> {
     let limit = options.attempts + 2;
     for _ in 0..limit {
-        let code = tokio::time::timeout(options.prompt_timeout, source.token_code(ctx))
-            .await
-            .map_err(|_| MfaError::TimedOut(options.prompt_timeout))??;
+        // A source that panics must not take the provider down with it: the panic becomes an
+        // error, reported as what it is.
+        let question: &MfaContext = ctx;
+        let Ok(asked) = std::panic::catch_unwind(AssertUnwindSafe(|| source.token_code(question)))
+        else {
+            return Err(MfaError::Panicked);
+        };
+        let asked = AssertUnwindSafe(asked).catch_unwind();
+        let code = match tokio::time::timeout(options.prompt_timeout, asked).await {
+            Err(_) => return Err(MfaError::TimedOut(options.prompt_timeout)),
+            Ok(Err(_panic)) => return Err(MfaError::Panicked),
+            Ok(Ok(answer)) => answer?,
+        };
         if !device.was_used(&code, clock.now()) {
             return Ok(code);
         }

@@ -5,17 +5,18 @@
 //! - never sends a code twice: a code STS accepted (or rejected) for a device is remembered,
 //!   and a source that hands it back is asked again (a [`Totp`] source waits for its next step);
 //! - asks again when STS rejects a code, up to [`MfaOptions::attempts`] times;
-//! - asks one question at a time per MFA device in the whole process, so concurrent refreshes
-//!   of several providers queue behind one prompt;
+//! - asks one question at a time per MFA device in the whole process (or in an [`MfaDevices`]
+//!   registry of your own), so concurrent refreshes of several providers queue behind one
+//!   prompt;
 //! - gives up on a source after [`MfaOptions::prompt_timeout`] with [`MfaError::TimedOut`],
 //!   and never calls STS without a code.
 //!
-//! See [`crate::docs::mfa`] for choosing between MFA on each AssumeRole and an [`MfaSession`].
+//! See [`crate::docs::mfa`] for choosing between MFA on each AssumeRole and an
+//! [`MfaSession`](crate::MfaSession).
 
 mod channel;
 mod device;
 mod prompt;
-mod session;
 #[cfg(feature = "totp")]
 pub(crate) mod totp;
 
@@ -25,10 +26,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-pub use channel::{ChannelSource, CodeSender};
+pub use channel::{ChannelSource, CodeRequests, CodeSender};
+pub use device::MfaDevices;
 pub(crate) use device::{Device, with_code};
 pub use prompt::TerminalPrompt;
-pub use session::{MfaSession, MfaSessionBuilder, session_cache_key};
 #[cfg(feature = "totp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub use totp::{InvalidTotpSecret, Totp};
@@ -153,6 +154,9 @@ pub enum MfaError {
     /// The source kept handing back codes that were already used.
     #[error("the MFA token source gave only codes that were already used, {0} times")]
     OnlyReusedCodes(u32),
+    /// The source panicked. Its message is not kept: it could hold a code.
+    #[error("the MFA token source panicked")]
+    Panicked,
 }
 
 impl MfaError {

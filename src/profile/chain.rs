@@ -1,15 +1,19 @@
 //! Following `source_profile` from the selected profile down to a credential source, as the
 //! AWS SDKs do, into a [`ResolvedChain`].
 
-use aws_config::profile::{Profile, ProfileSet};
+use aws_config::profile::ProfileSet;
 use aws_credential_types::Credentials;
 use aws_credential_types::attributes::AccountId;
+use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_types::region::Region;
 
-use super::error::{Location, ProfileError};
-use crate::AssumeRoleRequest;
-use crate::error::{InvalidParameter, Parameter};
-use crate::request::{ExternalId, RoleArn, SerialNumber, SessionDuration, SessionName};
+use super::env::Environment;
+use super::error::{Location, ProfileError, ProfileErrorKind};
+use crate::provider::fetch::chaining_rule;
+use crate::request::{
+    AssumeRoleRequest, ExternalId, InvalidParameter, Parameter, RoleArn, SerialNumber,
+    SessionDuration, SessionName,
+};
 
 /// The keys read from a profile.
 pub(super) mod key {
@@ -117,6 +121,8 @@ impl ChainSource {
 pub struct ChainRole {
     profile: String,
     request: AssumeRoleRequest,
+    /// Where the keys that matter later are (the file each is in).
+    keys: Vec<Location>,
 }
 
 impl ChainRole {
@@ -134,6 +140,18 @@ impl ChainRole {
 
     pub(super) fn into_parts(self) -> (String, AssumeRoleRequest) {
         (self.profile, self.request)
+    }
+
+    /// Where `key` of this role's profile is.
+    pub(super) fn location(&self, key: &'static str) -> Location {
+        self.keys
+            .iter()
+            .find(|at| at.key() == Some(key))
+            .cloned()
+            .unwrap_or_else(|| {
+                let file = self.keys.first().map_or("", Location::file);
+                Location::new(file, &self.profile, Some(key))
+            })
     }
 }
 
@@ -173,20 +191,128 @@ impl ResolvedChain {
     }
 }
 
-/// Resolves the chain of the set's selected profile.
+/// The shared config files as read, each file on its own (once), so that every key is known to
+/// come from one file. Lookups merge them as the SDK does: a key of the credentials file wins
+/// over the same key of the config file.
+pub(super) struct Files {
+    config: ProfileSet,
+    credentials: ProfileSet,
+    config_name: String,
+    credentials_name: String,
+}
+
+impl Files {
+    /// Reads both files, selecting `profile` (else `AWS_PROFILE`, else `default`).
+    pub(super) async fn load(
+        env: &Environment,
+        profile: Option<&str>,
+    ) -> Result<Self, ProfileError> {
+        let only = |config: bool| {
+            EnvConfigFiles::builder()
+                .include_default_config_file(config)
+                .include_default_credentials_file(!config)
+                .build()
+        };
+        let load = |config: bool| async move {
+            aws_config::profile::load(
+                env.files(),
+                env.vars(),
+                &only(config),
+                profile.map(|p| p.to_owned().into()),
+            )
+            .await
+            .map_err(ProfileError::load)
+        };
+        let config = load(true).await?;
+        let credentials = load(false).await?;
+        let name = |var: &str, default: &str| env.var(var).unwrap_or_else(|| default.to_owned());
+        Ok(Self {
+            config,
+            credentials,
+            config_name: name("AWS_CONFIG_FILE", "~/.aws/config"),
+            credentials_name: name("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+        })
+    }
+
+    fn selected(&self) -> &str {
+        self.config.selected_profile()
+    }
+
+    fn has(set: &ProfileSet, profile: &str, key: Option<&str>) -> bool {
+        set.get_profile(profile)
+            .is_some_and(|p| key.is_none_or(|k| p.get(k).is_some()))
+    }
+
+    fn exists(&self, profile: &str) -> bool {
+        Self::has(&self.config, profile, None) || Self::has(&self.credentials, profile, None)
+    }
+
+    /// `key` of `profile`, from the credentials file if it is there, else the config file.
+    fn get(&self, profile: &str, key: &str) -> Option<&str> {
+        let of = |set: &ProfileSet| Self::has(set, profile, Some(key));
+        if of(&self.credentials) {
+            self.credentials.get_profile(profile)?.get(key)
+        } else {
+            self.config.get_profile(profile)?.get(key)
+        }
+    }
+
+    /// Where `key` of `profile` is (or, for a key it lacks, where the profile is).
+    pub(super) fn locate(&self, profile: &str, key: Option<&'static str>) -> Location {
+        let file = if key.is_some() && Self::has(&self.credentials, profile, key) {
+            &self.credentials_name
+        } else if Self::has(&self.config, profile, key) || Self::has(&self.config, profile, None) {
+            &self.config_name
+        } else {
+            &self.credentials_name
+        };
+        Location::new(file, profile, key)
+    }
+
+    /// Both files, for a profile that is in neither.
+    fn both(&self) -> String {
+        format!("{} or {}", self.config_name, self.credentials_name)
+    }
+
+    fn profile<'a>(&'a self, name: &'a str) -> Option<View<'a>> {
+        self.exists(name).then_some(View { files: self, name })
+    }
+}
+
+/// One profile as the merged files define it.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    files: &'a Files,
+    name: &'a str,
+}
+
+impl<'a> View<'a> {
+    fn get(&self, key: &str) -> Option<&'a str> {
+        self.files.get(self.name, key)
+    }
+
+    fn at(&self, key: impl Into<Option<&'static str>>) -> Location {
+        self.files.locate(self.name, key.into())
+    }
+}
+
+/// Resolves the chain of the selected profile.
 ///
 /// The rules are the SDK's (`aws-config`'s `profile::credentials::repr`): after the selected
 /// profile, a profile with both keys is a source even if it also has a `role_arn`; a role
 /// profile whose `source_profile` is itself takes its own keys as source; a loop is an error.
-pub(super) fn resolve(set: &ProfileSet) -> Result<ResolvedChain, ProfileError> {
-    let selected = set.selected_profile();
-    let top = set
-        .get_profile(selected)
-        .ok_or_else(|| missing(selected, None))?;
+/// A role assumed with another role's credentials (every role but the first) may last at most
+/// an hour, as STS allows.
+pub(super) fn resolve(files: &Files) -> Result<ResolvedChain, ProfileError> {
+    let selected = files.selected();
+    let top = files
+        .profile(selected)
+        .ok_or_else(|| ProfileError::missing(selected, files.both(), None))?;
     if top.get(key::ROLE_ARN).is_none() {
-        return Err(ProfileError::NotARole {
-            at: Location::new(selected, key::ROLE_ARN),
-        });
+        return Err(ProfileError::at(
+            ProfileErrorKind::NotARole,
+            top.at(key::ROLE_ARN),
+        ));
     }
     let region = top
         .get(key::REGION)
@@ -197,18 +323,20 @@ pub(super) fn resolve(set: &ProfileSet) -> Result<ResolvedChain, ProfileError> {
     let mut visited: Vec<&str> = Vec::new();
     let mut roles = Vec::new();
     let mut name = selected;
-    let mut referrer: Option<&str> = None;
+    let mut referrer: Option<View<'_>> = None;
     let source = loop {
-        let profile = set
-            .get_profile(name)
-            .ok_or_else(|| missing(name, referrer))?;
+        let profile = files.profile(name).ok_or_else(|| {
+            ProfileError::missing(
+                name,
+                files.both(),
+                referrer.map(|r| r.at(key::SOURCE_PROFILE)),
+            )
+        })?;
         if visited.contains(&name) {
             let mut chain: Vec<String> = visited.iter().map(|&p| p.to_owned()).collect();
             chain.push(name.to_owned());
-            return Err(ProfileError::Loop {
-                chain,
-                at: Location::new(referrer.unwrap_or(name), key::SOURCE_PROFILE),
-            });
+            let at = referrer.unwrap_or(profile).at(key::SOURCE_PROFILE);
+            return Err(ProfileError::chain_loop(chain, at));
         }
         visited.push(name);
         if visited.len() > 1 && has_keys(profile) {
@@ -226,31 +354,43 @@ pub(super) fn resolve(set: &ProfileSet) -> Result<ResolvedChain, ProfileError> {
             profile.get(key::CREDENTIAL_SOURCE),
         ) {
             (Some(_), Some(_)) => {
-                return Err(ProfileError::BothSources {
-                    at: Location::new(name, key::CREDENTIAL_SOURCE),
-                });
+                return Err(ProfileError::at(
+                    ProfileErrorKind::BothSources,
+                    profile.at(key::CREDENTIAL_SOURCE),
+                ));
             }
             (None, None) => {
-                return Err(ProfileError::NoSource {
-                    at: Location::new(name, key::ROLE_ARN),
-                });
+                return Err(ProfileError::at(
+                    ProfileErrorKind::NoSource,
+                    profile.at(key::ROLE_ARN),
+                ));
             }
             (None, Some(value)) => break named(profile, value)?,
             // A profile that is its own source: its keys are the source (the AWS CLI allows it).
             (Some(next), None) if next == name => break static_keys(profile)?,
             (Some(next), None) => {
-                referrer = Some(name);
+                referrer = Some(profile);
                 name = next;
             }
         }
     };
     if roles.is_empty() {
         // The selected profile has a `role_arn` but is a web identity source.
-        return Err(ProfileError::UnsupportedSource {
-            at: Location::new(selected, key::WEB_IDENTITY_TOKEN_FILE),
-        });
+        return Err(ProfileError::at(
+            ProfileErrorKind::UnsupportedSource,
+            top.at(key::WEB_IDENTITY_TOKEN_FILE),
+        ));
     }
     roles.reverse();
+    // Every role but the first is assumed with a role's credentials: role chaining.
+    for chained in roles.iter().skip(1) {
+        if let Some(broken) = chained.request.duration().and_then(chaining_rule) {
+            return Err(ProfileError::invalid_value(
+                chained.location(key::DURATION_SECONDS),
+                broken,
+            ));
+        }
+    }
     Ok(ResolvedChain {
         profile: selected.to_owned(),
         region,
@@ -259,50 +399,39 @@ pub(super) fn resolve(set: &ProfileSet) -> Result<ResolvedChain, ProfileError> {
     })
 }
 
-fn missing(profile: &str, referrer: Option<&str>) -> ProfileError {
-    ProfileError::MissingProfile {
-        profile: profile.to_owned(),
-        files: super::error::SHARED_FILES.to_owned(),
-        referenced_by: referrer.map(|r| Location::new(r, key::SOURCE_PROFILE)),
-    }
-}
-
-fn has_keys(profile: &Profile) -> bool {
+fn has_keys(profile: View<'_>) -> bool {
     profile.get(key::ACCESS_KEY_ID).is_some() && profile.get(key::SECRET_ACCESS_KEY).is_some()
 }
 
 /// A profile at the bottom of the chain: `credential_source`, or static keys.
-fn base(profile: &Profile) -> Result<ChainSource, ProfileError> {
+fn base(profile: View<'_>) -> Result<ChainSource, ProfileError> {
     if let Some(value) = profile.get(key::CREDENTIAL_SOURCE) {
         return named(profile, value);
     }
     if let Some(unsupported) = key::UNSUPPORTED.iter().find(|k| profile.get(k).is_some()) {
-        return Err(ProfileError::UnsupportedSource {
-            at: Location::new(profile.name(), *unsupported),
-        });
+        return Err(ProfileError::at(
+            ProfileErrorKind::UnsupportedSource,
+            profile.at(*unsupported),
+        ));
     }
     static_keys(profile)
 }
 
-fn named(profile: &Profile, value: &str) -> Result<ChainSource, ProfileError> {
+fn named(profile: View<'_>, value: &str) -> Result<ChainSource, ProfileError> {
     let kind = SourceKind::from_credential_source(value).ok_or_else(|| {
-        ProfileError::UnknownCredentialSource {
-            at: Location::new(profile.name(), key::CREDENTIAL_SOURCE),
-            value: value.to_owned(),
-        }
+        ProfileError::unknown_credential_source(value, profile.at(key::CREDENTIAL_SOURCE))
     })?;
     Ok(ChainSource {
-        profile: profile.name().to_owned(),
+        profile: profile.name.to_owned(),
         origin: Origin::Named(kind),
     })
 }
 
-fn static_keys(profile: &Profile) -> Result<ChainSource, ProfileError> {
-    let name = profile.name();
+fn static_keys(profile: View<'_>) -> Result<ChainSource, ProfileError> {
     let get = |k: &'static str| {
-        profile.get(k).ok_or_else(|| ProfileError::NoCredentials {
-            at: Location::new(name, k),
-        })
+        profile
+            .get(k)
+            .ok_or_else(|| ProfileError::at(ProfileErrorKind::NoCredentials, profile.at(k)))
     };
     let access_key_id = get(key::ACCESS_KEY_ID)?;
     let secret_access_key = get(key::SECRET_ACCESS_KEY)?;
@@ -313,19 +442,15 @@ fn static_keys(profile: &Profile) -> Result<ChainSource, ProfileError> {
     keys.set_session_token(profile.get(key::SESSION_TOKEN).map(str::to_owned));
     keys.set_account_id(profile.get(key::ACCOUNT_ID).map(AccountId::from));
     Ok(ChainSource {
-        profile: name.to_owned(),
+        profile: profile.name.to_owned(),
         origin: Origin::Keys(keys.build()),
     })
 }
 
 /// The request a role profile makes, each value parsed into its typed parameter.
-fn role(profile: &Profile) -> Result<ChainRole, ProfileError> {
-    let name = profile.name();
+fn role(profile: View<'_>) -> Result<ChainRole, ProfileError> {
     let invalid = |k: &'static str| {
-        move |source: InvalidParameter| ProfileError::InvalidValue {
-            at: Location::new(name, k),
-            source: Box::new(source),
-        }
+        move |source: InvalidParameter| ProfileError::invalid_value(profile.at(k), source)
     };
     let role_arn = RoleArn::new(profile.get(key::ROLE_ARN).unwrap_or_default())
         .map_err(invalid(key::ROLE_ARN))?;
@@ -345,12 +470,21 @@ fn role(profile: &Profile) -> Result<ChainRole, ProfileError> {
     if let Some(v) = profile.get(key::MFA_SERIAL) {
         builder = builder.serial_number(SerialNumber::new(v).map_err(invalid(key::MFA_SERIAL))?);
     }
-    let request = builder
-        .build()
-        .map_err(|errors| invalid_value(name, errors.iter().next().cloned()))?;
+    // Each value was parsed above, so the request breaks no rule; should it, the first problem
+    // is reported at its key.
+    let request = builder.build().map_err(|errors| {
+        let first = errors.iter().next().cloned().unwrap_or_else(|| {
+            InvalidParameter::new(Parameter::RoleArn, "must make a valid request", "a problem")
+        });
+        ProfileError::invalid_value(profile.at(key_of(first.parameter())), first)
+    })?;
     Ok(ChainRole {
-        profile: name.to_owned(),
+        profile: profile.name.to_owned(),
         request,
+        keys: [key::ROLE_ARN, key::MFA_SERIAL, key::DURATION_SECONDS]
+            .into_iter()
+            .map(|k| profile.at(k))
+            .collect(),
     })
 }
 
@@ -367,24 +501,12 @@ fn duration(value: &str) -> Result<SessionDuration, InvalidParameter> {
 }
 
 /// The profile key that fills `parameter`.
-pub(super) fn key_of(parameter: Parameter) -> &'static str {
+fn key_of(parameter: Parameter) -> &'static str {
     match parameter {
         Parameter::RoleSessionName => key::ROLE_SESSION_NAME,
         Parameter::DurationSeconds => key::DURATION_SECONDS,
         Parameter::ExternalId => key::EXTERNAL_ID,
         Parameter::SerialNumber | Parameter::TokenCode => key::MFA_SERIAL,
         _ => key::ROLE_ARN,
-    }
-}
-
-/// An `InvalidValue` for the first problem of a role profile's request (there is always one
-/// when this is called).
-pub(super) fn invalid_value(profile: &str, first: Option<InvalidParameter>) -> ProfileError {
-    let source = first.unwrap_or_else(|| {
-        InvalidParameter::new(Parameter::RoleArn, "must make a valid request", "a problem")
-    });
-    ProfileError::InvalidValue {
-        at: Location::new(profile, key_of(source.parameter())),
-        source: Box::new(source),
     }
 }

@@ -1,8 +1,9 @@
 //! The provider's cache: lock-free reads of valid credentials, one refresh in flight at a time,
 //! and memory of failures.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
@@ -10,10 +11,13 @@ use aws_credential_types::Credentials;
 use futures_util::FutureExt;
 use futures_util::future::Shared;
 
-use super::SharedError;
-use super::fetch::{BoxFuture, Fetch, FetchContext};
+use super::fetch::{BoxFuture, Fetch, FetchContext, Subject, event};
 use super::policy::{RefreshPolicy, Schedule};
 use crate::clock::{self, Clock};
+use crate::error::Error;
+
+/// A refresh failure, shared by every caller that waited for that refresh.
+pub(crate) type SharedError = Arc<Error>;
 
 /// Credentials and when to refresh them.
 #[derive(Debug)]
@@ -118,8 +122,8 @@ impl Cache {
         self.rng.lock().unwrap_or_else(|p| p.into_inner()).f64()
     }
 
-    pub(crate) fn role_arn(&self) -> &str {
-        self.fetch.label()
+    pub(crate) fn subject(&self) -> &Subject {
+        self.fetch.subject()
     }
 
     /// The warm path: no lock, no I/O, no allocation beyond cloning the credentials.
@@ -169,8 +173,9 @@ impl Cache {
             // Nothing would drive a background task; the mandatory window will refresh.
             return;
         }
-        tracing::debug!(
-            role_arn = self.role_arn(),
+        event!(
+            debug,
+            self.subject(),
             "advisory refresh: serving cached credentials while refreshing in the background"
         );
         let _running = self.launch(&mut ctl, now);
@@ -219,8 +224,9 @@ impl Cache {
     ) -> Result<Credentials, SharedError> {
         match current {
             Some(c) if now < c.schedule.expiry => {
-                tracing::warn!(
-                    role_arn = self.role_arn(),
+                event!(
+                    warn,
+                    self.subject(),
                     error = %error,
                     expires_in = ?c.schedule.expiry.duration_since(now).unwrap_or_default(),
                     "refresh failed; serving cached credentials that are still valid"
@@ -238,7 +244,7 @@ impl Cache {
         now: SystemTime,
     ) -> Shared<BoxFuture<FlightResult>> {
         self.advisory_gate.store(u64::MAX, Ordering::Release);
-        tracing::debug!(role_arn = self.role_arn(), "refresh started");
+        event!(debug, self.subject(), "refresh started");
         let this = Arc::clone(self);
         let work = async move { this.refresh(now).await };
         let (result, abort): (BoxFuture<FlightResult>, _) =
@@ -246,7 +252,8 @@ impl Cache {
                 Ok(handle) => {
                     let task = handle.spawn(work);
                     let abort = task.abort_handle();
-                    let joined = task.map(|r| r.unwrap_or_else(|e| Err(SharedError::cancelled(e))));
+                    let cache = Arc::downgrade(self);
+                    let joined = task.map(move |r| r.unwrap_or_else(|e| Err(abandoned(&cache, e))));
                     (Box::pin(joined), Some(abort))
                 }
                 // No runtime to run it on: the first waiter drives it.
@@ -265,6 +272,7 @@ impl Cache {
         let mut ctx = FetchContext {
             first: !self.loaded.load(Ordering::Acquire),
             avoid: Vec::new(),
+            now: started,
         };
         if let Some(current) = self.current.load().as_ref() {
             ctx.avoid
@@ -273,7 +281,12 @@ impl Cache {
         if let Some(rejected) = self.control().rejected.clone() {
             ctx.avoid.push(rejected);
         }
-        let outcome = Arc::clone(&self.fetch).fetch(ctx).await;
+        // A panic in what the fetch runs (a credentials source, a cache) is a failure like any
+        // other: recorded, reported, and retried on schedule, never a provider stuck for good.
+        let outcome = AssertUnwindSafe(Arc::clone(&self.fetch).fetch(ctx))
+            .catch_unwind()
+            .await
+            .unwrap_or(Err(Error::Panicked));
         let now = self.clock.now();
         let took = now.duration_since(started).unwrap_or_default();
         let mut ctl = self.control();
@@ -287,8 +300,9 @@ impl Cache {
                 self.loaded.store(true, Ordering::Release);
                 ctl.failure = None;
                 self.advisory_gate.store(0, Ordering::Release);
-                tracing::info!(
-                    role_arn = self.role_arn(),
+                event!(
+                    info,
+                    self.subject(),
                     expires_in = ?expiry.duration_since(now).unwrap_or_default(),
                     refresh_in = ?schedule.refresh_at.duration_since(now).unwrap_or_default(),
                     took = ?took,
@@ -305,11 +319,12 @@ impl Cache {
                 };
                 let retry_at = now + delay;
                 let error = SharedError::new(error);
-                tracing::warn!(
-                    role_arn = self.role_arn(),
+                event!(
+                    warn,
+                    self.subject(),
                     error = %error,
-                    code = error.inner().sts_code().map(|c| c.as_str()),
-                    retryable = error.inner().is_retryable(),
+                    code = error.sts_code().map(|c| c.as_str()),
+                    retryable = error.is_retryable(),
                     consecutive,
                     retry_in = ?delay,
                     "refresh failed"
@@ -367,23 +382,41 @@ impl Cache {
             && let Some(abort) = flight.abort
         {
             abort.abort();
-            tracing::debug!(
-                label = self.role_arn(),
+            event!(
+                debug,
+                self.subject(),
                 "provider dropped; refresh in flight cancelled"
             );
         }
     }
 }
 
+/// The error for a refresh task that ended without finishing (its runtime shut down, or the
+/// bookkeeping after the fetch panicked), and the clean-up it never did, run by the first
+/// waiter to see it: the flight is cleared, so the next load starts a new refresh. (Until then
+/// the flight is this one: no other can start while it is recorded.)
+fn abandoned(cache: &Weak<Cache>, e: tokio::task::JoinError) -> SharedError {
+    let error = if e.is_panic() {
+        Error::Panicked
+    } else {
+        Error::Cancelled
+    };
+    if let Some(cache) = cache.upgrade() {
+        cache.control().flight = None;
+        cache.advisory_gate.store(0, Ordering::Release);
+    }
+    Arc::new(error)
+}
+
 impl std::fmt::Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Cache")
-            .field("role_arn", &self.role_arn())
-            .field(
-                "expiry",
-                &self.current.load().as_ref().map(|c| c.schedule.expiry),
-            )
-            .field("policy", &self.policy)
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("Cache");
+        self.subject().field(&mut d);
+        d.field(
+            "expiry",
+            &self.current.load().as_ref().map(|c| c.schedule.expiry),
+        )
+        .field("policy", &self.policy)
+        .finish_non_exhaustive()
     }
 }

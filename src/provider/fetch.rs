@@ -1,5 +1,5 @@
-//! How a cache gets new credentials: AssumeRole (with or without an MFA code) or
-//! GetSessionToken.
+//! How a cache gets new credentials: AssumeRole (with or without an MFA code) here, or
+//! GetSessionToken ([`super::session`]).
 
 use std::fmt;
 use std::future::Future;
@@ -8,18 +8,64 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
+use aws_credential_types::credential_feature::AwsCredentialFeature;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::time::SharedTimeSource;
 
 use crate::assume::AssumedRole;
 use crate::cache::{CacheError, CachedCredentials, CredentialCache};
+use crate::error::Error;
 use crate::mfa::{Device, MfaContext, MfaOptions, MfaReason, TokenSource, with_code};
-use crate::request::SerialNumber;
-use crate::{AssumeRoleRequest, Error};
+use crate::request::{
+    AssumeRoleRequest, InvalidParameter, Parameter, RoleArn, SerialNumber, SessionDuration,
+};
 
 pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
+/// What a provider fetches, for logs and `Debug`: a role, or an MFA session of a device.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Subject {
+    Role(RoleArn),
+    MfaSession(SerialNumber),
+}
+
+impl fmt::Debug for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Role(arn) => write!(f, "role_arn: {:?}", arn.as_str()),
+            Subject::MfaSession(serial) => write!(f, "serial_number: {:?}", serial.as_str()),
+        }
+    }
+}
+
+impl Subject {
+    /// Adds the subject as a field named for what it is: `role_arn` or `serial_number`.
+    pub(crate) fn field(&self, d: &mut fmt::DebugStruct<'_, '_>) {
+        match self {
+            Subject::Role(arn) => d.field("role_arn", &arn.as_str()),
+            Subject::MfaSession(serial) => d.field("serial_number", &serial.as_str()),
+        };
+    }
+}
+
+/// A `tracing` event about a provider, with its subject as the field `role_arn` (a role) or
+/// `serial_number` (an MFA session): the same vocabulary as the MFA logs.
+macro_rules! event {
+    ($level:ident, $subject:expr, $($rest:tt)+) => {
+        match $subject {
+            $crate::provider::fetch::Subject::Role(arn) => {
+                tracing::$level!(role_arn = arn.as_str(), $($rest)+)
+            }
+            $crate::provider::fetch::Subject::MfaSession(serial) => {
+                tracing::$level!(serial_number = serial.as_str(), $($rest)+)
+            }
+        }
+    };
+}
+pub(crate) use event;
+
 /// What a fetch needs to know about the cache asking for it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct FetchContext {
     /// No credentials were ever loaded (for the MFA prompt's reason).
     pub(crate) first: bool,
@@ -28,14 +74,17 @@ pub(crate) struct FetchContext {
     ///
     /// [`invalidate`]: crate::AssumeRoleProvider::invalidate
     pub(crate) avoid: Vec<String>,
+    /// When the refresh started, by the provider's clock: the one clock that judges the
+    /// credential store's entries too.
+    pub(crate) now: SystemTime,
 }
 
 /// Fetches a fresh set of credentials. Runs on a spawned task, so the future is `'static`.
 pub(crate) trait Fetch: Send + Sync + fmt::Debug + 'static {
     fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Credentials, Error>>;
 
-    /// What is fetched, for logs: the role ARN, or the MFA device of a session.
-    fn label(&self) -> &str;
+    /// What is fetched, for logs.
+    fn subject(&self) -> &Subject;
 
     /// Whether a fetch may ask a person for a code. Such caches never make callers wait while
     /// cached credentials are valid.
@@ -53,13 +102,31 @@ pub(crate) struct MfaConfig {
 }
 
 impl MfaConfig {
-    fn context(&self, role_arn: Option<&str>, first: bool) -> MfaContext {
+    pub(crate) fn context(&self, role_arn: Option<&str>, first: bool) -> MfaContext {
         let reason = if first {
             MfaReason::FirstLoad
         } else {
             MfaReason::Refresh
         };
         MfaContext::new(self.serial.clone(), role_arn.map(str::to_owned), reason, 1)
+    }
+
+    /// Runs `call` with a fresh code, asking again when STS rejects one.
+    pub(crate) async fn with_code<T, F, Fut>(&self, ctx: MfaContext, call: F) -> Result<T, Error>
+    where
+        F: FnMut(crate::request::TokenCode) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        with_code(
+            &self.device,
+            &*self.source,
+            &self.options,
+            &self.clock,
+            ctx,
+            Error::is_mfa_rejected,
+            call,
+        )
+        .await
     }
 }
 
@@ -128,52 +195,138 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Option<T> + Send + 'sta
     }
 }
 
+/// Marks credentials with how they were made, in the SDK's own vocabulary (what its providers
+/// record, and what it reports in the user agent).
+pub(crate) fn mark(mut credentials: Credentials, feature: AwsCredentialFeature) -> Credentials {
+    let features = credentials.get_property_mut_or_default::<Vec<AwsCredentialFeature>>();
+    if !features.contains(&feature) {
+        features.push(feature);
+    }
+    credentials
+}
+
+/// Whether `credentials` say they are a role session from an AssumeRole call: every set this
+/// crate's providers return does, as do those of the SDK's AssumeRole, web identity and SAML
+/// providers. The mark is a property of the credentials themselves, so it survives any wrapper
+/// that hands them on.
+pub(crate) fn is_role_session(credentials: &Credentials) -> bool {
+    credentials
+        .get_property::<Vec<AwsCredentialFeature>>()
+        .is_some_and(|features| {
+            features.iter().any(|f| {
+                matches!(
+                    f,
+                    AwsCredentialFeature::CredentialsStsAssumeRole
+                        | AwsCredentialFeature::CredentialsStsAssumeRoleSaml
+                        | AwsCredentialFeature::CredentialsStsAssumeRoleWebId
+                        | AwsCredentialFeature::CredentialsProfileStsWebIdToken
+                        | AwsCredentialFeature::CredentialsEnvVarsStsWebIdToken
+                )
+            })
+        })
+}
+
+/// The rule STS applies to role chaining, checked before STS is called: a role assumed with
+/// another role session's credentials lasts at most an hour.
+pub(crate) fn chaining_rule(duration: SessionDuration) -> Option<InvalidParameter> {
+    (duration > SessionDuration::ROLE_CHAINING_MAX).then(|| {
+        InvalidParameter::new(
+            Parameter::DurationSeconds,
+            "must be at most 3600 seconds when the source credentials are an assumed role's (role chaining)",
+            duration.as_secs().to_string(),
+        )
+    })
+}
+
+/// A client that calls STS with `credentials` instead of its own, with no identity cache of
+/// the SDK's in between.
+pub(crate) fn signing_with(
+    client: &aws_sdk_sts::Client,
+    credentials: Credentials,
+) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        client
+            .config()
+            .to_builder()
+            .credentials_provider(credentials)
+            .identity_cache(aws_sdk_sts::config::IdentityCache::no_cache())
+            .build(),
+    )
+}
+
+/// Loads the source credentials, which sign the call to STS.
+pub(crate) async fn load_source(source: &SharedCredentialsProvider) -> Result<Credentials, Error> {
+    source
+        .provide_credentials()
+        .await
+        .map_err(Error::SourceCredentials)
+}
+
 /// AssumeRole through an STS client, with a fresh MFA code per call when configured.
 #[derive(Debug)]
 pub(crate) struct StsFetch {
     pub(crate) client: aws_sdk_sts::Client,
+    /// The credentials that sign the call, when not the client's own.
+    pub(crate) source: Option<SharedCredentialsProvider>,
     pub(crate) request: AssumeRoleRequest,
+    pub(crate) subject: Subject,
     pub(crate) mfa: Option<MfaConfig>,
     pub(crate) disk: Option<DiskCache>,
-    pub(crate) clock: SharedTimeSource,
+}
+
+impl StsFetch {
+    /// The client to call STS with: signing with the source's credentials when there is a
+    /// source, after checking the role chaining rule against them.
+    async fn client(&self) -> Result<aws_sdk_sts::Client, Error> {
+        let Some(source) = &self.source else {
+            return Ok(self.client.clone());
+        };
+        let credentials = load_source(source).await?;
+        if is_role_session(&credentials)
+            && let Some(broken) = self.request.duration().and_then(chaining_rule)
+        {
+            return Err(Error::InvalidRequest(broken.into()));
+        }
+        Ok(signing_with(&self.client, credentials))
+    }
 }
 
 impl Fetch for StsFetch {
     fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Credentials, Error>> {
         Box::pin(async move {
             if let Some(disk) = &self.disk
-                && let Some(credentials) = disk.load(self.clock.now(), &ctx.avoid).await
+                && let Some(credentials) = disk.load(ctx.now, &ctx.avoid).await
             {
-                return Ok(credentials);
+                return Ok(mark(
+                    credentials,
+                    AwsCredentialFeature::CredentialsStsAssumeRole,
+                ));
             }
+            let client = self.client().await?;
             let assumed = match &self.mfa {
-                None => self.request.send(&self.client).await?,
+                None => self.request.send(&client).await?,
                 Some(mfa) => {
-                    let ctx = mfa.context(Some(self.request.role_arn().as_str()), ctx.first);
-                    with_code(
-                        &mfa.device,
-                        &*mfa.source,
-                        &mfa.options,
-                        &mfa.clock,
-                        ctx,
-                        |code| {
-                            let request = self.request.with_token_code(code);
-                            let client = self.client.clone();
-                            async move { request.send(&client).await }
-                        },
-                    )
+                    let question = mfa.context(Some(self.request.role_arn().as_str()), ctx.first);
+                    mfa.with_code(question, |code| {
+                        let request = self.request.with_token_code(code);
+                        let client = client.clone();
+                        async move { request.send(&client).await }
+                    })
                     .await?
                 }
             };
             if let Some(disk) = &self.disk {
                 disk.store(&assumed).await;
             }
-            Ok(assumed.into_credentials())
+            Ok(mark(
+                assumed.into_credentials(),
+                AwsCredentialFeature::CredentialsStsAssumeRole,
+            ))
         })
     }
 
-    fn label(&self) -> &str {
-        self.request.role_arn().as_str()
+    fn subject(&self) -> &Subject {
+        &self.subject
     }
 
     fn prompts(&self) -> bool {

@@ -1,8 +1,9 @@
 //! The AssumeRole request: typed parameters and a builder that checks every STS rule locally.
 
+mod invalid;
 mod params;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 
 pub use params::{
@@ -10,7 +11,7 @@ pub use params::{
     SerialNumber, SessionDuration, SessionName, SourceIdentity, Tag, TagKey, TagValue, TokenCode,
 };
 
-use crate::error::{InvalidParameter, Parameter, ValidationErrors};
+pub use invalid::{InvalidParameter, Parameter, ValidationErrors};
 
 /// At most this many `PolicyArns`.
 pub const MAX_POLICY_ARNS: usize = 10;
@@ -22,7 +23,7 @@ pub const MAX_PROVIDED_CONTEXTS: usize = 5;
 /// A value that can become the typed parameter `T`: `T` itself, or a string that is parsed.
 ///
 /// Implemented for every parameter type, for `&str`, `String` and `&String`, and for
-/// [`std::time::Duration`] into [`SessionDuration`] and [`serde_json::Value`] into [`Policy`].
+/// [`std::time::Duration`] into [`SessionDuration`].
 pub trait IntoParam<T> {
     /// Parses or passes through the value.
     fn into_param(self) -> Result<T, InvalidParameter>;
@@ -139,7 +140,7 @@ impl<R, S> AssumeRoleBuilder<R, S> {
         self
     }
 
-    /// `Policy`: an inline session policy, as JSON text or a [`serde_json::Value`].
+    /// `Policy`: an inline session policy, as JSON text.
     pub fn policy(mut self, policy: impl IntoParam<Policy>) -> Self {
         self.opts.policy = Some(policy.into_param());
         self
@@ -303,7 +304,6 @@ impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
             },
             &mut errors,
         );
-        errors.sort_by_key(|e| param_order(e.parameter()));
         match (role_arn, session_name, ValidationErrors::from_vec(errors)) {
             (Some(role_arn), Some(session_name), None) => Ok(AssumeRoleRequest {
                 role_arn,
@@ -542,83 +542,6 @@ impl AssumeRoleRequest {
         }
     }
 
-    /// Parses a request from its query-protocol parameters (`RoleArn`, `Tags.member.1.Key`, …),
-    /// applying every rule [`build`](AssumeRoleBuilder::build) applies. `Action`, `Version`
-    /// and unknown names are ignored. The crate's mock STS validates requests with this.
-    pub fn from_query_params(params: &BTreeMap<String, String>) -> Result<Self, ValidationErrors> {
-        let get = |k: &str| params.get(k).map(String::as_str);
-        let list = |prefix: &str, suffix: &str| -> Vec<&str> {
-            (1..)
-                .map_while(|i| get(&format!("{prefix}.member.{i}{suffix}")))
-                .collect()
-        };
-        let mut b = AssumeRoleRequest::builder()
-            .role_arn(get("RoleArn").unwrap_or(""))
-            .role_session_name(get("RoleSessionName").unwrap_or(""));
-        if get("RoleArn").is_none() {
-            b.role_arn = WithRoleArn(Err(InvalidParameter::new(
-                Parameter::RoleArn,
-                "is required",
-                "nothing",
-            )));
-        }
-        if get("RoleSessionName").is_none() {
-            b.session_name = WithSessionName(
-                Err(InvalidParameter::new(
-                    Parameter::RoleSessionName,
-                    "is required",
-                    "nothing",
-                )),
-                false,
-            );
-        }
-        b = b.policy_arns(list("PolicyArns", ".arn"));
-        if let Some(p) = get("Policy") {
-            b = b.policy(p);
-        }
-        if let Some(d) = get("DurationSeconds") {
-            b.opts.duration = Some(
-                d.parse::<u64>()
-                    .map_err(|_| {
-                        InvalidParameter::new(
-                            Parameter::DurationSeconds,
-                            "must be 900-43200 seconds",
-                            format!("{d:?}"),
-                        )
-                    })
-                    .and_then(SessionDuration::from_secs),
-            );
-        }
-        let keys = list("Tags", ".Key");
-        for (i, key) in keys.iter().enumerate() {
-            let value = get(&format!("Tags.member.{}.Value", i + 1)).unwrap_or("");
-            b = b.tag(*key, value);
-        }
-        b = b.transitive_tag_keys(list("TransitiveTagKeys", ""));
-        if let Some(v) = get("ExternalId") {
-            b = b.external_id(v);
-        }
-        if let Some(v) = get("SerialNumber") {
-            b = b.serial_number(v);
-        }
-        if let Some(v) = get("TokenCode") {
-            b = b.token_code(v);
-        }
-        if let Some(v) = get("SourceIdentity") {
-            b = b.source_identity(v);
-        }
-        let arns = list("ProvidedContexts", ".ProviderArn");
-        for (i, arn) in arns.iter().enumerate() {
-            let assertion = get(&format!(
-                "ProvidedContexts.member.{}.ContextAssertion",
-                i + 1
-            ))
-            .unwrap_or("");
-            b = b.provided_context(*arn, assertion);
-        }
-        b.build()
-    }
-
     /// This request with another MFA code (and no other change). The request must have a
     /// serial number for the code to be accepted by STS.
     #[must_use]
@@ -639,7 +562,7 @@ impl AssumeRoleRequest {
     }
 
     /// This request without MFA: no serial number and no code, for a caller whose source
-    /// credentials already carry the MFA (an [`MfaSession`](crate::mfa::MfaSession)).
+    /// credentials already carry the MFA (an [`MfaSession`](crate::MfaSession)).
     #[must_use]
     pub fn without_mfa(&self) -> Self {
         Self {
@@ -713,7 +636,7 @@ impl AssumeRoleRequest {
 }
 
 /// Errors are reported in the order parameters appear in the STS API reference.
-fn param_order(p: Parameter) -> (u8, usize) {
+pub(crate) fn param_order(p: Parameter) -> (u8, usize) {
     let rank = match p {
         Parameter::RoleArn => 0,
         Parameter::RoleSessionName => 1,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
-use crate::error::{InvalidParameter, Parameter};
+use super::{InvalidParameter, Parameter};
 
 /// Characters of the `[\w+=,.@-]` class used by session names and source identities.
 fn is_name_char(c: char) -> bool {
@@ -69,7 +69,7 @@ fn check(
 /// Declares a validated string newtype with `new`, `as_str`, `Display`, `AsRef<str>`, `FromStr`
 /// and `TryFrom<&str>`/`TryFrom<String>`.
 macro_rules! string_param {
-    ($(#[$meta:meta])* $name:ident, $param:expr, $validate:expr) => {
+    ($(#[$meta:meta])* $name:ident, $validate:expr) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
@@ -87,9 +87,6 @@ macro_rules! string_param {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
-
-            /// The query-protocol parameter this type fills.
-            pub const PARAMETER: Parameter = $param;
         }
 
         impl fmt::Display for $name {
@@ -174,7 +171,6 @@ fn validate_arn(parameter: Parameter, value: &str) -> Result<(), InvalidParamete
 string_param!(
     /// `RoleArn`: the ARN of the role to assume, 20-2048 characters starting with `arn:`.
     RoleArn,
-    Parameter::RoleArn,
     |v| validate_arn(Parameter::RoleArn, v)
 );
 
@@ -183,7 +179,6 @@ string_param!(
     ///
     /// Use [`SessionName::generated`] when you have no name of your own.
     SessionName,
-    Parameter::RoleSessionName,
     |v| check(Parameter::RoleSessionName, v, (2, 64), r"[\w+=,.@-]", is_name_char, false)
 );
 
@@ -202,7 +197,6 @@ impl SessionName {
 string_param!(
     /// One of `PolicyArns.member.N.arn`: a managed policy ARN, 20-2048 characters.
     PolicyArn,
-    Parameter::PolicyArn(None),
     |v| validate_arn(Parameter::PolicyArn(None), v)
 );
 
@@ -210,7 +204,6 @@ string_param!(
     /// `Policy`: an inline session policy. It must be a JSON object of at most 2048 characters
     /// in `[\u0009\u000A\u000D\u0020-\u00FF]`.
     Policy,
-    Parameter::Policy,
     |v| {
         check(Parameter::Policy, v, (1, 2048), r"[\t\n\r\x20-\xFF]", is_policy_char, false)?;
         match serde_json::from_str::<serde_json::Value>(v) {
@@ -242,28 +235,20 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
 
 impl Policy {
     /// The policy parsed as JSON (it is always an object).
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         serde_json::from_str(&self.0).unwrap_or(serde_json::Value::Null)
-    }
-}
-
-impl crate::request::IntoParam<Policy> for serde_json::Value {
-    fn into_param(self) -> Result<Policy, InvalidParameter> {
-        Policy::new(self.to_string())
     }
 }
 
 string_param!(
     /// `Tags.member.N.Key`: 1-128 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
     TagKey,
-    Parameter::TagKey(None),
     |v| check(Parameter::TagKey(None), v, (1, 128), r"[\p{L}\p{Z}\p{N}_.:/=+\-@]", tag_char, false)
 );
 
 string_param!(
     /// `Tags.member.N.Value`: 0-256 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
     TagValue,
-    Parameter::TagValue(None),
     |v| check(Parameter::TagValue(None), v, (0, 256), r"[\p{L}\p{Z}\p{N}_.:/=+\-@]", tag_char, false)
 );
 
@@ -275,7 +260,6 @@ fn tag_char(c: char) -> bool {
 string_param!(
     /// `ExternalId`: 2-1224 characters of `[\w+=,.@:/-]`.
     ExternalId,
-    Parameter::ExternalId,
     |v| check(Parameter::ExternalId, v, (2, 1224), r"[\w+=,.@:/-]", |c| is_name_char(c) || matches!(c, ':' | '/'), false)
 );
 
@@ -283,14 +267,12 @@ string_param!(
     /// `SerialNumber`: the MFA device, an ARN or a hardware serial, 9-256 characters of
     /// `[\w+=/:,.@-]`.
     SerialNumber,
-    Parameter::SerialNumber,
     |v| check(Parameter::SerialNumber, v, (9, 256), r"[\w+=/:,.@-]", |c| is_name_char(c) || matches!(c, ':' | '/'), false)
 );
 
 string_param!(
     /// `SourceIdentity`: 2-64 characters of `[\w+=,.@-]`, not starting with the reserved `aws:`.
     SourceIdentity,
-    Parameter::SourceIdentity,
     |v| {
         if v.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
             return Err(InvalidParameter::new(
@@ -306,14 +288,12 @@ string_param!(
 string_param!(
     /// `ProvidedContexts.member.N.ProviderArn`: 20-2048 characters.
     ProviderArn,
-    Parameter::ProviderArn(None),
     |v| check(Parameter::ProviderArn(None), v, (20, 2048), "", is_arn_char, false)
 );
 
 string_param!(
     /// `ProvidedContexts.member.N.ContextAssertion`: 4-2048 characters.
     ContextAssertion,
-    Parameter::ContextAssertion(None),
     |v| check(Parameter::ContextAssertion(None), v, (4, 2048), "", is_arn_char, false)
 );
 
@@ -325,9 +305,6 @@ string_param!(
 pub struct TokenCode(String);
 
 impl TokenCode {
-    /// The query-protocol parameter this type fills.
-    pub const PARAMETER: Parameter = Parameter::TokenCode;
-
     /// Parses and validates a code. Surrounding whitespace (a typed newline) is trimmed.
     pub fn new(value: impl Into<String>) -> Result<Self, InvalidParameter> {
         let value = value.into();
@@ -379,8 +356,6 @@ impl crate::request::IntoParam<TokenCode> for String {
 pub struct SessionDuration(u32);
 
 impl SessionDuration {
-    /// The query-protocol parameter this type fills.
-    pub const PARAMETER: Parameter = Parameter::DurationSeconds;
     /// The shortest session STS grants: 15 minutes.
     pub const MIN: SessionDuration = SessionDuration(900);
     /// The longest session AssumeRole grants: 12 hours.

@@ -7,6 +7,7 @@ use super::faults::StsError;
 use super::records::IssuedKind;
 use super::state::{Config, State};
 use super::xml::{self, Xml};
+use crate::request::{AssumeRoleRequest, InvalidParameter, Parameter, ValidationErrors};
 
 /// One hour: the cap on role chaining, and the default AssumeRole duration.
 const ONE_HOUR: u64 = 3600;
@@ -58,9 +59,85 @@ pub(super) fn assumed_role_arn(config: &Config, role_arn: &str, session: &str) -
 
 /// Checks the request with the crate's own AssumeRole rules.
 fn validate_assume_role(params: &Params) -> Result<(), String> {
-    crate::AssumeRoleRequest::from_query_params(params)
+    parse_assume_role(params)
         .map(drop)
         .map_err(|errors| errors.to_string())
+}
+
+/// Parses a request from its query-protocol parameters (`RoleArn`, `Tags.member.1.Key`, …),
+/// applying every rule the request builder applies. `Action`, `Version` and unknown names are
+/// ignored.
+pub(crate) fn parse_assume_role(params: &Params) -> Result<AssumeRoleRequest, ValidationErrors> {
+    let get = |k: &str| params.get(k).map(String::as_str);
+    let list = |prefix: &str, suffix: &str| -> Vec<&str> {
+        (1..)
+            .map_while(|i| get(&format!("{prefix}.member.{i}{suffix}")))
+            .collect()
+    };
+    // Problems the builder cannot see: required values left out, a duration that is no number.
+    let mut extra = Vec::new();
+    let mut required = |name: &str, parameter: Parameter, stand_in: &'static str| match get(name) {
+        Some(v) => v.to_owned(),
+        None => {
+            extra.push(InvalidParameter::new(parameter, "is required", "nothing"));
+            stand_in.to_owned()
+        }
+    };
+    let role_arn = required(
+        "RoleArn",
+        Parameter::RoleArn,
+        "arn:aws:iam::000000000000:role/x",
+    );
+    let session = required("RoleSessionName", Parameter::RoleSessionName, "stand-in");
+    let mut b = AssumeRoleRequest::builder()
+        .role_arn(role_arn)
+        .role_session_name(session)
+        .policy_arns(list("PolicyArns", ".arn"));
+    if let Some(p) = get("Policy") {
+        b = b.policy(p);
+    }
+    if let Some(d) = get("DurationSeconds") {
+        match d.parse::<u32>() {
+            Ok(secs) => b = b.duration_seconds(secs),
+            Err(_) => extra.push(InvalidParameter::new(
+                Parameter::DurationSeconds,
+                "must be 900-43200 seconds",
+                format!("{d:?}"),
+            )),
+        }
+    }
+    for (i, key) in list("Tags", ".Key").into_iter().enumerate() {
+        let value = get(&format!("Tags.member.{}.Value", i + 1)).unwrap_or("");
+        b = b.tag(key, value);
+    }
+    b = b.transitive_tag_keys(list("TransitiveTagKeys", ""));
+    if let Some(v) = get("ExternalId") {
+        b = b.external_id(v);
+    }
+    if let Some(v) = get("SerialNumber") {
+        b = b.serial_number(v);
+    }
+    if let Some(v) = get("TokenCode") {
+        b = b.token_code(v);
+    }
+    if let Some(v) = get("SourceIdentity") {
+        b = b.source_identity(v);
+    }
+    for (i, arn) in list("ProvidedContexts", ".ProviderArn")
+        .into_iter()
+        .enumerate()
+    {
+        let key = format!("ProvidedContexts.member.{}.ContextAssertion", i + 1);
+        b = b.provided_context(arn, get(&key).unwrap_or(""));
+    }
+    let built = b.build();
+    if extra.is_empty() {
+        return built;
+    }
+    if let Err(errors) = built {
+        extra.extend(errors.iter().cloned());
+    }
+    Err(ValidationErrors::from_vec(extra).unwrap_or_else(|| unreachable!("not empty")))
 }
 
 /// Checks `SerialNumber` + `TokenCode` when both are sent. `Ok(true)`: a good code was sent.

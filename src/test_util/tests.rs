@@ -741,3 +741,34 @@ async fn unknown_actions_and_unsigned_requests_get_sts_errors() {
     assert_eq!(mock.calls(Action::GetCallerIdentity), 2);
     assert_eq!(mock.requests()[0].action, None);
 }
+
+#[test]
+fn the_mock_parses_query_params_with_the_request_builders_rules() {
+    let params = [
+        ("Action", "AssumeRole"),
+        ("RoleArn", "arn:aws:iam::123456789012:role/demo"),
+        ("RoleSessionName", "s"),
+        ("Tags.member.1.Key", "a"),
+        ("Tags.member.1.Value", "b"),
+        ("TransitiveTagKeys.member.1", "zzz"),
+        ("DurationSeconds", "abc"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    let err = super::actions::parse_assume_role(&params).unwrap_err();
+    let params: Vec<String> = err.iter().map(|e| e.parameter().to_string()).collect();
+    assert_eq!(
+        params,
+        [
+            "RoleSessionName",
+            "DurationSeconds",
+            "TransitiveTagKeys.member.1"
+        ]
+    );
+    let missing = super::actions::parse_assume_role(&Default::default()).unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        "RoleArn: is required, got nothing; RoleSessionName: is required, got nothing"
+    );
+}

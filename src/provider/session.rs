@@ -1,0 +1,284 @@
+//! An MFA session: GetSessionToken with one code, then role credentials without prompts. A
+//! second kind of fetch behind the provider's cache.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::credential_feature::AwsCredentialFeature;
+use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
+
+use super::builder::{ProviderBuilder, WithSts};
+use super::fetch::{
+    BoxFuture, DiskCache, Fetch, FetchContext, MfaConfig, Subject, load_source, mark, signing_with,
+};
+use super::{Handle, Status};
+use crate::assume::{from_sdk_error, sdk_credentials};
+use crate::cache::session_cache_key;
+use crate::error::Error;
+use crate::mfa::TokenSource;
+use crate::request::{IntoParam, InvalidParameter, Parameter, SerialNumber, ValidationErrors};
+
+/// Session credentials from STS `GetSessionToken`, obtained with one MFA code and kept for
+/// hours (default 12), renewed with one new code shortly before they end.
+///
+/// Use it as the source credentials of any number of
+/// [`AssumeRoleProvider`](crate::AssumeRoleProvider)s: roles whose trust policy requires
+/// `aws:MultiFactorAuthPresent` then refresh hourly with no prompt while the session lives, as
+/// aws-vault does. Assuming a role from an MFA session is not role chaining.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use sts_assume_role::mfa::TerminalPrompt;
+/// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, MfaSession};
+///
+/// let base = aws_config::load_from_env().await; // long-term IAM user keys
+/// let session = MfaSession::builder("arn:aws:iam::123456789012:mfa/alice", TerminalPrompt::new())
+///     .sdk_config(&base)
+///     .build()?;
+/// let admin = AssumeRoleProvider::builder(
+///     AssumeRoleRequest::builder()
+///         .role_arn("arn:aws:iam::123456789012:role/admin")
+///         .role_session_name("alice")
+///         .build()?,
+/// )
+/// .sdk_config(&base)
+/// .source_credentials(session.clone())
+/// .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Debug)]
+pub struct MfaSession {
+    handle: Handle,
+}
+
+/// Builder kind: an [`MfaSession`], from [`MfaSession::builder`].
+#[derive(Debug)]
+pub struct ForMfaSession {
+    serial: Result<SerialNumber, InvalidParameter>,
+    source: Arc<dyn TokenSource>,
+    credentials: Option<SharedCredentialsProvider>,
+    duration: Duration,
+    max_mfa_age: Option<Duration>,
+}
+
+/// GetSessionToken's `DurationSeconds` range: 15 minutes to 36 hours.
+pub(crate) const SESSION_RANGE: (u64, u64) = (900, 129_600);
+
+/// The rule for a GetSessionToken duration, broken or not.
+pub(crate) fn session_duration_rule(duration: Duration) -> Option<InvalidParameter> {
+    let secs = duration.as_secs();
+    (duration.subsec_nanos() != 0 || secs < SESSION_RANGE.0 || secs > SESSION_RANGE.1).then(|| {
+        InvalidParameter::new(
+            Parameter::DurationSeconds,
+            "must be 900-129600 whole seconds for GetSessionToken",
+            format!("{duration:?}"),
+        )
+    })
+}
+
+impl MfaSession {
+    /// Starts a builder for the MFA device `serial_number`, asking `source` for codes. Choose
+    /// where STS is reached with [`sdk_config`](ProviderBuilder::sdk_config) or
+    /// [`client`](ProviderBuilder::client).
+    pub fn builder(
+        serial_number: impl IntoParam<SerialNumber>,
+        source: impl TokenSource + 'static,
+    ) -> ProviderBuilder<ForMfaSession> {
+        ProviderBuilder::new(ForMfaSession {
+            serial: serial_number.into_param(),
+            source: Arc::new(source),
+            credentials: None,
+            duration: Duration::from_secs(12 * 3600),
+            max_mfa_age: None,
+        })
+    }
+
+    /// Loads the session now (asking for a code) unless one is cached.
+    pub async fn prefetch(&self) -> Result<Credentials, provider::error::CredentialsError> {
+        self.handle.provide().await
+    }
+
+    /// Forgets the session; the next use asks for a code again.
+    pub fn invalidate(&self) {
+        self.handle.invalidate();
+    }
+
+    /// A snapshot of the session's state.
+    pub fn status(&self) -> Status {
+        self.handle.status()
+    }
+}
+
+impl ProvideCredentials for MfaSession {
+    fn provide_credentials<'a>(&'a self) -> provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        self.handle.provide()
+    }
+
+    fn fallback_on_interrupt(&self) -> Option<Credentials> {
+        self.handle.fallback()
+    }
+}
+
+impl<S> ProviderBuilder<ForMfaSession, S> {
+    /// Call GetSessionToken with these credentials instead of the config's or client's own
+    /// (long-term IAM user keys: GetSessionToken refuses session credentials).
+    pub fn source_credentials(mut self, source: impl ProvideCredentials + 'static) -> Self {
+        self.kind.credentials = Some(SharedCredentialsProvider::new(source));
+        self
+    }
+
+    /// How long the session lasts: 15 minutes to 36 hours (12 hours by default; STS caps the
+    /// root user at 1 hour).
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.kind.duration = duration;
+        self
+    }
+
+    /// Renew the session (with a new code) before its MFA is `max` old, to match a trust
+    /// policy's `"NumericLessThan": {"aws:MultiFactorAuthAge": "<max seconds>"}`.
+    pub fn max_mfa_age(mut self, max: Duration) -> Self {
+        self.kind.max_mfa_age = Some(max);
+        self
+    }
+}
+
+impl ProviderBuilder<ForMfaSession, WithSts> {
+    /// Builds the session. Nothing is asked until it is first used or prefetched.
+    ///
+    /// With [`cache`](ProviderBuilder::cache), the session is kept under
+    /// [`session_cache_key`] (the device, the duration and any
+    /// [`max_mfa_age`](Self::max_mfa_age)), so the next run of a program reuses it without
+    /// asking for a code, as aws-vault does; with `max_mfa_age`, the stored expiry is the MFA
+    /// age limit, so a reused session is renewed on time too. **The entry is a bearer
+    /// credential:** until it expires, anyone who can read it can act as the IAM user, MFA
+    /// included. Keep the directory private ([`FileCache`](crate::cache::FileCache) writes
+    /// 0600 files in a 0700 directory, and refuses files others could have written).
+    ///
+    /// # Errors
+    ///
+    /// An invalid serial number, or a duration outside 900–129600 whole seconds.
+    pub fn build(self) -> Result<MfaSession, ValidationErrors> {
+        let ForMfaSession {
+            serial,
+            source,
+            credentials,
+            duration,
+            max_mfa_age,
+        } = self.kind;
+        let mut errors: Vec<InvalidParameter> =
+            session_duration_rule(duration).into_iter().collect();
+        let serial = serial.map_err(|e| errors.push(e)).ok();
+        if let Some(errors) = ValidationErrors::from_vec(errors) {
+            return Err(errors);
+        }
+        let Some(serial) = serial else {
+            unreachable!("an invalid serial number pushed an error");
+        };
+        let options = &self.options;
+        let clock = options.clock();
+        let disk = options.disk(session_cache_key(&serial, duration, max_mfa_age), duration);
+        let fetch = Arc::new(SessionFetch {
+            disk,
+            client: self.sts.0,
+            source: credentials,
+            duration_secs: i32::try_from(duration.as_secs()).unwrap_or(i32::MAX),
+            max_mfa_age,
+            subject: Subject::MfaSession(serial.clone()),
+            mfa: options.mfa(source, serial, &clock),
+        });
+        Ok(MfaSession {
+            handle: options.handle(fetch, clock),
+        })
+    }
+}
+
+#[derive(Debug)]
+struct SessionFetch {
+    disk: Option<DiskCache>,
+    client: aws_sdk_sts::Client,
+    /// The credentials that sign the call, when not the client's own.
+    source: Option<SharedCredentialsProvider>,
+    duration_secs: i32,
+    max_mfa_age: Option<Duration>,
+    subject: Subject,
+    mfa: MfaConfig,
+}
+
+impl Fetch for SessionFetch {
+    fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Credentials, Error>> {
+        Box::pin(async move {
+            let mfa = &self.mfa;
+            if let Some(disk) = &self.disk
+                && let Some(credentials) = disk.load(ctx.now, &ctx.avoid).await
+            {
+                return Ok(mark(
+                    credentials,
+                    AwsCredentialFeature::CredentialsStsSessionToken,
+                ));
+            }
+            let client = match &self.source {
+                Some(source) => signing_with(&self.client, load_source(source).await?),
+                None => self.client.clone(),
+            };
+            let question = mfa.context(None, ctx.first);
+            let (credentials, accepted_at) = mfa
+                .with_code(question, |code| {
+                    let op = client
+                        .get_session_token()
+                        .duration_seconds(self.duration_secs)
+                        .serial_number(mfa.serial.as_str())
+                        .token_code(code.expose());
+                    let clock = mfa.clock.clone();
+                    async move {
+                        let out = op.send().await.map_err(from_sdk_error)?;
+                        let creds = out
+                            .credentials
+                            .ok_or(Error::IncompleteResponse("Credentials"))?;
+                        Ok((sdk_credentials(creds, None)?, clock.now()))
+                    }
+                })
+                .await?;
+            let credentials = cap_expiry(credentials, accepted_at, self.max_mfa_age);
+            if let Some(disk) = &self.disk {
+                disk.store_credentials(&credentials).await;
+            }
+            Ok(mark(
+                credentials,
+                AwsCredentialFeature::CredentialsStsSessionToken,
+            ))
+        })
+    }
+
+    fn subject(&self) -> &Subject {
+        &self.subject
+    }
+
+    fn prompts(&self) -> bool {
+        true
+    }
+}
+
+/// Shortens the credentials' life to the MFA age limit, so they are renewed before roles
+/// whose trust policy limits `aws:MultiFactorAuthAge` start refusing them.
+fn cap_expiry(
+    credentials: Credentials,
+    accepted_at: SystemTime,
+    max_age: Option<Duration>,
+) -> Credentials {
+    let Some(max) = max_age else {
+        return credentials;
+    };
+    let limit = accepted_at + max;
+    match credentials.expiry() {
+        Some(expiry) if expiry <= limit => credentials,
+        _ => {
+            let mut capped = credentials;
+            *capped.expiry_mut() = Some(limit);
+            capped
+        }
+    }
+}
