@@ -108,8 +108,8 @@ pub mod mfa {}
 ///
 /// | | refresh starts | callers wait | on failure |
 /// |---|---|---|---|
-/// | this crate | `min(L/4, 15 min)` before expiry, up to 50 % earlier at random | from `min(L/12, 5 min)` before expiry (never while a prompt is pending and credentials are valid) | keeps valid credentials; backs off (1 s doubling to 60 s, jittered); remembers non-retryable errors 10 s |
-/// | aws-config (SDK identity cache) | 5–10 s before expiry | always, during the load | drops credentials; each waiter retries |
+/// | this crate | `min(L/4, 15 min)` before expiry, up to 50 % earlier at random | from `min(L/12, 5 min)` before expiry, for the refresh in flight (never while a prompt is pending and credentials are valid) | keeps valid credentials; backs off (0.5–1 s, doubling up to 30–60 s: half fixed, half random); remembers non-retryable errors 10 s |
+/// | aws-config (SDK identity cache) | 5–10 s before expiry | always, during the load, cut off after a load timeout derived from the retry and timeout settings (21.6 s with the defaults) | drops credentials; each waiter retries |
 /// | botocore | 15 min before | 10 min before | advisory: keep; mandatory: raise |
 /// | Go SDK v2 | 5/15/60 min by lifetime | at expiry | serve cached, back off 5–10 min |
 /// | Java SDK v2 | 5 min before, jittered | 1 min before | prefetch: keep; stale: throw or serve |

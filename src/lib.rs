@@ -79,7 +79,7 @@ pub mod builder {
     //! [`AssumeRoleProvider::builder`](crate::AssumeRoleProvider::builder),
     //! [`MfaSession::builder`](crate::MfaSession::builder) or
     //! [`profile::from_profile`](crate::profile::from_profile).
-    pub use crate::profile::ForProfile;
+    pub use crate::profile::kind::ForProfile;
     pub use crate::provider::{ForMfaSession, ForRole, NoSts, ProviderBuilder, WithSts};
 }
 

@@ -10,7 +10,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 use sts_assume_role::cache::{CredentialCache, FileCache, session_cache_key};
-use sts_assume_role::mfa::{self, MfaContext, MfaError, MfaOptions, MfaReason, TokenSource, Totp};
+use sts_assume_role::mfa::{
+    self, MfaContext, MfaDevices, MfaError, MfaOptions, MfaReason, TokenSource, Totp,
+};
 use sts_assume_role::request::{SerialNumber, TokenCode};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{
@@ -99,7 +101,9 @@ fn role_request(role: &str, serial: Option<&str>) -> AssumeRoleRequest {
     }
 }
 
-/// Each test its own MFA device: devices are process-wide, and tests run in parallel.
+/// Each test its own MFA device: these tests use the process-wide device registry (the
+/// default) and run in parallel. `providers_share_the_device_rules_through_one_registry_only`
+/// shows the other way, a registry of one's own.
 fn serial(test: &str) -> String {
     format!(
         "arn:aws:iam::123456789012:mfa/{}",
@@ -179,6 +183,54 @@ async fn a_reused_code_is_never_sent_to_sts() {
             MfaReason::CodeReused
         ]
     );
+}
+
+#[tokio::test]
+async fn providers_share_the_device_rules_through_one_registry_only() {
+    let clock = ManualClock::default();
+    let serial = "arn:aws:iam::123456789012:mfa/alice";
+    let build = |mock: &MockSts, devices: MfaDevices| {
+        AssumeRoleProvider::builder(role_request(ROLE, Some(serial)))
+            .sdk_config(&config(mock))
+            .mfa(mfa::from_fn(|_: &MfaContext| {
+                TokenCode::new("111111").map_err(MfaError::failed)
+            }))
+            .mfa_devices(devices)
+            .time_source(clock.clone())
+            .build()
+            .unwrap()
+    };
+    let mock = MockSts::builder().time_source(clock.clone()).start().await; // any code
+    mock.require_mfa(ROLE);
+
+    // One registry: the second provider never sends the code the first one used.
+    let shared = MfaDevices::new();
+    build(&mock, shared.clone())
+        .provide_credentials()
+        .await
+        .unwrap();
+    let err = build(&mock, shared)
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            Error::find_in(&err),
+            Some(Error::Mfa(MfaError::OnlyReusedCodes(_)))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(codes_sent(&mock), ["111111"]);
+
+    // A registry of its own (another test, say, with its own STS): nothing is shared, even
+    // with the same serial number in the same process.
+    let other = MockSts::builder().time_source(clock.clone()).start().await;
+    other.require_mfa(ROLE);
+    build(&other, MfaDevices::new())
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(codes_sent(&other), ["111111"]);
 }
 
 #[tokio::test]

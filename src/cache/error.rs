@@ -31,7 +31,7 @@ pub enum CacheError {
     },
     /// The entry could not be written as JSON (its `Expiration` is outside years 0-9999).
     #[error("cannot encode the cache entry as JSON")]
-    Encode(#[source] serde_json::Error),
+    Encode(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The credentials lack a field the AWS CLI's format requires, so they cannot be cached.
     #[error("the credentials cannot be cached: they have no {0}")]
     Incomplete(&'static str),

@@ -172,7 +172,7 @@ impl CredentialCache for FileCache {
         let path = self.path_of(key)?;
         // Written as the AWS CLI writes it (Python's `json.dumps`: ASCII only), so that any
         // reader decodes it, whatever its default encoding.
-        let value = serde_json::to_value(entry).map_err(CacheError::Encode)?;
+        let value = serde_json::to_value(entry).map_err(|e| CacheError::Encode(e.into()))?;
         let bytes = python_json_dumps(&value).into_bytes();
         self.create_dir()?;
         let (temp, mut file) = self.create_temp(key)?;

@@ -65,6 +65,7 @@
 mod chain;
 mod env;
 mod error;
+pub(crate) mod kind;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,6 +84,7 @@ use crate::provider::session::session_duration_rule;
 use crate::provider::{AssumeRoleProvider, MfaSession, NoSts, ProviderBuilder, WithSts};
 use chain::{Files, Origin, key};
 use env::EnvCredentials;
+use kind::ForProfile;
 
 /// Starts a builder for the provider of profile `name`.
 pub fn from_profile(name: impl Into<String>) -> ProviderBuilder<ForProfile> {
@@ -92,54 +94,6 @@ pub fn from_profile(name: impl Into<String>) -> ProviderBuilder<ForProfile> {
 /// Starts a builder for the provider of the profile `AWS_PROFILE` names, or `default`.
 pub fn from_env_profile() -> ProviderBuilder<ForProfile> {
     ProviderBuilder::new(ForProfile::new(None))
-}
-
-/// Builder kind: the chain of a named profile, from [`from_profile`] or [`from_env_profile`].
-///
-/// The files are read when [`resolve`](ProviderBuilder::resolve) or
-/// [`build`](ProviderBuilder::build) runs, not before, and only once; nothing calls STS until
-/// credentials are first asked for.
-///
-/// STS is reached as [`sdk_config`](ProviderBuilder::sdk_config) or
-/// [`client`](ProviderBuilder::client) says (HTTP client, retries, timeouts, endpoint; the
-/// selected profile's `region`, when set, replaces the config's; its credentials are never
-/// used, as each role is assumed with the credentials below it). Without either, the settings
-/// come from `aws_config::defaults` for the selected profile, read from the process
-/// environment, with no credentials, and the region from the profile, else `AWS_REGION` /
-/// `AWS_DEFAULT_REGION` of the [`Environment`], else the SDK's region chain.
-pub struct ForProfile {
-    profile: Option<String>,
-    environment: Environment,
-    mfa: Option<Arc<dyn TokenSource>>,
-    mfa_session: Option<Duration>,
-    resolved: Option<ResolvedChain>,
-}
-
-impl ForProfile {
-    fn new(profile: Option<String>) -> Self {
-        Self {
-            profile,
-            environment: Environment::process(),
-            mfa: None,
-            mfa_session: None,
-            resolved: None,
-        }
-    }
-}
-
-impl std::fmt::Debug for ForProfile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ForProfile")
-            .field("profile", &self.profile)
-            .field("environment", &self.environment)
-            .field("mfa", &self.mfa)
-            .field("mfa_session", &self.mfa_session)
-            .field(
-                "resolved",
-                &self.resolved.as_ref().map(ResolvedChain::profile),
-            )
-            .finish()
-    }
 }
 
 impl<S> ProviderBuilder<ForProfile, S> {

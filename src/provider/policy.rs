@@ -19,8 +19,16 @@ use std::time::{Duration, SystemTime};
 ///
 /// A failed refresh keeps the current credentials while they are valid. Retryable failures
 /// (throttling, 5xx, timeouts, connection errors) are retried after a jittered exponential
-/// backoff (`backoff_base`, doubling, at most `backoff_max`); others (AccessDenied, invalid
+/// backoff: the `n`-th retry waits `d = min(backoff_base × 2^(n-1), backoff_max)`, half of it
+/// fixed and half at random (between `d/2` and `d`). Others (AccessDenied, invalid
 /// configuration) are remembered for `error_ttl`, so a storm of callers does not hammer STS.
+///
+/// Before the advisory window callers are served at once. In the advisory window too, while
+/// one background refresh runs. In the mandatory window, callers wait for the refresh in flight
+/// (starting one if none runs and no failure is being backed off) and get the still-valid
+/// credentials back if it fails; only expired credentials are never served. A provider whose
+/// refresh may ask a person for an MFA code treats the mandatory window as advisory: it never
+/// makes callers wait on a prompt while its credentials are valid.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RefreshPolicy {
@@ -35,9 +43,11 @@ pub struct RefreshPolicy {
     /// How much earlier than the advisory window a refresh may start, at random, as a
     /// fraction of that window. 0 turns jitter off. Default 0.5.
     pub jitter: f64,
-    /// The first retry delay after a retryable failure. Default 1 second.
+    /// The scale of the first retry after a retryable failure: it comes after half to all of
+    /// this (0.5 to 1 s by default), the next after twice that, and so on. Default 1 second.
     pub backoff_base: Duration,
-    /// The longest retry delay. Default 60 seconds.
+    /// The cap on that scale: no retry waits longer (30 to 60 s by default). Default 60
+    /// seconds.
     pub backoff_max: Duration,
     /// How long a non-retryable failure is remembered and returned without calling STS.
     /// Default 10 seconds.
