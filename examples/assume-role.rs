@@ -46,6 +46,7 @@ use aws_config::{BehaviorVersion, ConfigLoader, Region};
 use clap::Parser;
 use sts_assume_role::AssumeRoleRequest;
 use sts_assume_role::cache::FileCache;
+use sts_assume_role::mfa::MfaDevices;
 use sts_assume_role::profile::{Environment, ProfileError};
 use sts_assume_role::request::TokenCode;
 
@@ -56,7 +57,7 @@ mod profile;
 #[path = "assume_role/shorthand.rs"]
 mod shorthand;
 #[cfg(test)]
-#[path = "assume_role/tests.rs"]
+#[path = "assume_role/tests/mod.rs"]
 mod tests;
 
 use output::Output;
@@ -199,6 +200,9 @@ struct Host {
     /// Profile mode's cache without `--cache-dir` or `--no-cache`: the AWS CLI's, when a home
     /// directory is known.
     default_cache: Option<FileCache>,
+    /// The MFA devices profile mode's providers coordinate through (one question at a time per
+    /// device, no code sent twice): the process-wide registry, or one of a test's own.
+    devices: MfaDevices,
 }
 
 /// Exit status for invalid input: nothing was sent.
@@ -220,6 +224,7 @@ async fn main() -> ExitCode {
         config: aws_config::defaults(BehaviorVersion::latest()),
         env: Environment::process(),
         default_cache: FileCache::aws_cli(),
+        devices: MfaDevices::process_wide(),
     };
     run(args, host, &mut io).await
 }

@@ -41,7 +41,10 @@ pub(crate) async fn run(args: Args, host: Host, io: &mut Io<'_>) -> ExitCode {
     };
 
     let (source, codes) = ChannelSource::new();
-    let mut builder = from_profile(&profile).environment(host.env).mfa(source);
+    let mut builder = from_profile(&profile)
+        .environment(host.env)
+        .mfa(source)
+        .mfa_devices(host.devices);
     // A profile that cannot be used is reported before any configuration is loaded; `build`
     // then uses the chain resolved here, without reading the files again.
     if let Err(e) = builder.resolve().await {
