@@ -389,6 +389,39 @@ fn at_most_50_tags_with_case_insensitively_unique_keys() {
     );
 }
 
+/// Found by the `request_params` fuzz target: after an invalid entry, the rules between tags
+/// named the entry by its place among the valid ones.
+#[test]
+fn rules_between_tags_name_each_entry_by_its_place_in_the_request() {
+    let err = base()
+        .tag("bad key!", "x")
+        .tag("team", "a")
+        .tag("TEAM", "b")
+        .build()
+        .unwrap_err();
+    assert!(err.contains(Parameter::TagKey(Some(1))), "{err}");
+    assert!(err.contains(Parameter::TagKey(Some(3))), "{err}");
+    assert!(!err.contains(Parameter::TagKey(Some(2))), "{err}");
+
+    let err = base()
+        .tag("team", "a")
+        .transitive_tag_key("bad key!")
+        .transitive_tag_key("project")
+        .build()
+        .unwrap_err();
+    let at: Vec<String> = err.iter().map(|e| e.parameter().to_string()).collect();
+    assert_eq!(
+        at,
+        ["TransitiveTagKeys.member.1", "TransitiveTagKeys.member.2"],
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("member.2: must be the key of a tag"),
+        "{err}"
+    );
+}
+
 #[test]
 fn transitive_tag_keys_must_be_tag_keys_and_at_most_50() {
     assert!(

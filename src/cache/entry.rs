@@ -333,13 +333,24 @@ impl<'de> Deserialize<'de> for CachedCredentials {
 
 /// Reads an `Expiration`: RFC 3339 with any offset and optional fractional seconds, or
 /// botocore's `strftime('%Y-%m-%dT%H:%M:%S%Z')` form ending in `UTC`.
+///
+/// Read as it is written back: to the microsecond (Python's precision; finer digits are
+/// dropped), and only a moment that has a year 0000 to 9999 in UTC, the range RFC 3339 can
+/// write. So every entry read can be stored again unchanged.
 pub(crate) fn parse_expiration(text: &str) -> Option<SystemTime> {
     let text = text.trim();
     let parsed = match text.strip_suffix("UTC") {
         Some(base) => OffsetDateTime::parse(&format!("{base}Z"), &Rfc3339),
         None => OffsetDateTime::parse(text, &Rfc3339),
     };
-    parsed.ok().map(SystemTime::from)
+    let utc = parsed.ok()?.checked_to_offset(time::UtcOffset::UTC)?;
+    if !(0..=9999).contains(&utc.year()) {
+        return None;
+    }
+    let micros = utc
+        .replace_nanosecond(utc.nanosecond() / 1000 * 1000)
+        .ok()?;
+    Some(SystemTime::from(micros))
 }
 
 /// Writes an `Expiration` in UTC with `Z`, truncated to the microsecond (Python's precision).
@@ -384,9 +395,17 @@ mod tests {
             "2026-11-28T03:49:02",
             "tomorrow",
             "1795837742",
+            // Out of RFC 3339's years once in UTC: they could not be written back.
+            "9999-12-31T23:59:59-01:00",
+            "0000-01-01T00:00:00+01:00",
         ] {
             assert_eq!(parse_expiration(bad), None, "{bad}");
         }
+        // Digits past the microsecond are dropped, as the writer drops them.
+        assert_eq!(
+            parse_expiration("2026-11-28T03:49:02.0051703Z"),
+            Some(at(T, 5_170_000))
+        );
     }
 
     #[test]

@@ -29,7 +29,7 @@ use crate::request::{
 use cache::{Cache, Fast};
 use fetch::{StsFetch, Subject};
 
-/// Credentials for a role, cached, and refreshed before they expire without stalling callers.
+/// Credentials for a role, cached, and refreshed in the background before they expire.
 ///
 /// It implements [`ProvideCredentials`], so it plugs into `aws_config` loaders and service
 /// client configs. Clones are cheap and share one cache. When the cache holds valid

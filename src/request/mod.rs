@@ -252,21 +252,25 @@ impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
         let policy_arns = take_list(o.policy_arns, &mut errors);
         let policy = o.policy.and_then(|r| take(r, &mut errors));
         let duration = o.duration.and_then(|r| take(r, &mut errors));
+        // The valid tags and transitive keys with their 1-based positions in the request, so
+        // that the rules between them name the entry at fault even after an invalid one.
         let mut tags = Vec::new();
         for (i, (k, v)) in o.tags.into_iter().enumerate() {
             let key = take(k.map_err(|e| e.at(i + 1)), &mut errors);
             let value = take(v.map_err(|e| e.at(i + 1)), &mut errors);
             if let (Some(key), Some(value)) = (key, value) {
-                tags.push(Tag::from_parts(key, value));
+                tags.push((i + 1, Tag::from_parts(key, value)));
             }
         }
-        let transitive_tag_keys = take_list(
-            o.transitive_tag_keys
-                .into_iter()
-                .map(|r| r.map_err(|e| relabel(e, Parameter::TransitiveTagKey(None))))
-                .collect(),
-            &mut errors,
-        );
+        let transitive_tag_keys: Vec<(usize, TagKey)> = o
+            .transitive_tag_keys
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let r = r.map_err(|e| relabel(e, Parameter::TransitiveTagKey(None)).at(i + 1));
+                take(r, &mut errors).map(|key| (i + 1, key))
+            })
+            .collect();
         let external_id = o.external_id.and_then(|r| take(r, &mut errors));
         let serial_number_given = o.serial_number.is_some();
         let serial_number = o.serial_number.and_then(|r| take(r, &mut errors));
@@ -312,8 +316,8 @@ impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
                 policy_arns,
                 policy,
                 duration,
-                tags,
-                transitive_tag_keys,
+                tags: tags.into_iter().map(|(_, tag)| tag).collect(),
+                transitive_tag_keys: transitive_tag_keys.into_iter().map(|(_, k)| k).collect(),
                 external_id,
                 serial_number,
                 token_code,
@@ -362,12 +366,13 @@ fn count_of(errors: &[InvalidParameter], a: Parameter, b: Parameter) -> usize {
     positions.len()
 }
 
-/// What the cross-parameter rules look at.
+/// What the cross-parameter rules look at. Tags and transitive keys come with their 1-based
+/// positions in the request.
 struct Given<'a> {
     policy_arns: usize,
-    tags: &'a [Tag],
+    tags: &'a [(usize, Tag)],
     tags_given: usize,
-    transitive_tag_keys: &'a [TagKey],
+    transitive_tag_keys: &'a [(usize, TagKey)],
     transitive_given: usize,
     provided_contexts: usize,
     token_code: bool,
@@ -395,10 +400,10 @@ fn check_rules(g: &Given<'_>, errors: &mut Vec<InvalidParameter>) {
         errors.push(too_many(Parameter::Tags, MAX_TAGS, "tags", g.tags_given));
     }
     let mut seen = HashSet::new();
-    for (i, tag) in g.tags.iter().enumerate() {
+    for (position, tag) in g.tags {
         if !seen.insert(tag.key().as_str().to_lowercase()) {
             errors.push(InvalidParameter::new(
-                Parameter::TagKey(Some(i + 1)),
+                Parameter::TagKey(Some(*position)),
                 "must be unique ignoring case",
                 format!("a second {:?}", tag.key().as_str()),
             ));
@@ -412,10 +417,10 @@ fn check_rules(g: &Given<'_>, errors: &mut Vec<InvalidParameter>) {
             g.transitive_given,
         ));
     }
-    for (i, key) in g.transitive_tag_keys.iter().enumerate() {
-        if !g.tags.iter().any(|t| t.key() == key) {
+    for (position, key) in g.transitive_tag_keys {
+        if !g.tags.iter().any(|(_, t)| t.key() == key) {
             errors.push(InvalidParameter::new(
-                Parameter::TransitiveTagKey(Some(i + 1)),
+                Parameter::TransitiveTagKey(Some(*position)),
                 "must be the key of a tag in the request",
                 format!("{:?}, which is not", key.as_str()),
             ));
