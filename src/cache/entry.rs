@@ -39,7 +39,9 @@ pub struct CachedCredentials {
     assumed_role_user: Option<AssumedRoleUser>,
     packed_policy_size: Option<u32>,
     source_identity: Option<String>,
-    response_metadata: Option<serde_json::Value>,
+    /// `ResponseMetadata.RequestId`: all of `ResponseMetadata` this crate keeps (the AWS CLI
+    /// also writes the HTTP status and headers of the answer, which nothing reads back).
+    request_id: Option<String>,
 }
 
 impl fmt::Debug for CachedCredentials {
@@ -88,7 +90,7 @@ impl CachedCredentials {
             assumed_role_user: None,
             packed_policy_size: None,
             source_identity: None,
-            response_metadata: None,
+            request_id: None,
         }
     }
 
@@ -167,7 +169,7 @@ impl CachedCredentials {
     /// `ResponseMetadata.RequestId`: the STS request that issued the credentials, when the
     /// writer recorded it (the AWS CLI does).
     pub fn request_id(&self) -> Option<&str> {
-        self.response_metadata.as_ref()?.get("RequestId")?.as_str()
+        self.request_id.as_deref()
     }
 
     /// Whether the credentials are still good for more than `min_remaining` at `now`. The AWS
@@ -250,6 +252,7 @@ struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     source_identity: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Read whatever it holds (only its `RequestId` is kept); written as `{"RequestId": …}`.
     response_metadata: Option<serde_json::Value>,
 }
 
@@ -288,7 +291,10 @@ impl Serialize for CachedCredentials {
             }),
             packed_policy_size: self.packed_policy_size,
             source_identity: self.source_identity.clone(),
-            response_metadata: self.response_metadata.clone(),
+            response_metadata: self
+                .request_id
+                .as_ref()
+                .map(|id| serde_json::json!({ "RequestId": id })),
         }
         .serialize(serializer)
     }
@@ -324,7 +330,12 @@ impl<'de> Deserialize<'de> for CachedCredentials {
             }),
             packed_policy_size: w.packed_policy_size,
             source_identity: w.source_identity,
-            response_metadata: w.response_metadata,
+            request_id: w
+                .response_metadata
+                .as_ref()
+                .and_then(|m| m.get("RequestId"))
+                .and_then(|id| id.as_str())
+                .map(str::to_owned),
         };
         entry.fill_account_id();
         Ok(entry)
@@ -447,6 +458,28 @@ mod tests {
         );
         let e = e.with_account_id("222222222222");
         assert_eq!(e.account_id(), Some("222222222222"));
+    }
+
+    /// Found by the `cache_entry` fuzz target: a `ResponseMetadata` holding an integer beyond
+    /// 64 bits came back changed (as a float) after a store.
+    #[test]
+    fn only_the_request_id_of_response_metadata_is_kept_and_written_back() {
+        let json = r#"{"Credentials": {"AccessKeyId": "AKID", "SecretAccessKey": "SECRET",
+            "SessionToken": "TOKEN", "Expiration": "2026-11-28T03:49:02Z"},
+            "ResponseMetadata": {"RequestId": "req-1", "HTTPStatusCode": 200,
+            "N": 3333333333333333333333333333333333333336}}"#;
+        let read: CachedCredentials = serde_json::from_str(json).unwrap();
+        assert_eq!(read.request_id(), Some("req-1"));
+        let written = serde_json::to_value(&read).unwrap();
+        assert_eq!(
+            written["ResponseMetadata"],
+            serde_json::json!({"RequestId": "req-1"})
+        );
+        let again: CachedCredentials = serde_json::from_value(written).unwrap();
+        assert_eq!(again, read);
+        let odd = json.replace(r#"{"RequestId": "req-1","#, r#"{"RequestId": 7,"#);
+        let read: CachedCredentials = serde_json::from_str(&odd).unwrap();
+        assert_eq!(read.request_id(), None);
     }
 
     #[test]
