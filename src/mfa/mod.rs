@@ -185,17 +185,36 @@ impl MfaError {
 pub trait TokenSource: Send + Sync + fmt::Debug {
     /// Asks for a fresh code.
     fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a>;
+
+    /// Whether asking may wait on a person (a prompt, a dialog, a chat message). `true`
+    /// unless the source says otherwise; [`Totp`] computes its codes and says `false`.
+    ///
+    /// A provider whose source is interactive never makes callers wait on it while its
+    /// credentials are valid, and by default does not refresh on a timer, so an idle tool
+    /// does not prompt (see [`ScheduledRefresh`](crate::ScheduledRefresh)). One
+    /// whose source is not interactive refreshes like a provider without MFA.
+    fn interactive(&self) -> bool {
+        true
+    }
 }
 
 impl<T: TokenSource + ?Sized> TokenSource for std::sync::Arc<T> {
     fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a> {
         (**self).token_code(ctx)
     }
+
+    fn interactive(&self) -> bool {
+        (**self).interactive()
+    }
 }
 
 impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
     fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a> {
         (**self).token_code(ctx)
+    }
+
+    fn interactive(&self) -> bool {
+        (**self).interactive()
     }
 }
 

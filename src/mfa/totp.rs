@@ -80,6 +80,11 @@ impl Totp {
 }
 
 impl TokenSource for Totp {
+    /// Codes are computed, never asked of a person.
+    fn interactive(&self) -> bool {
+        false
+    }
+
     fn token_code<'a>(&'a self, ctx: &'a MfaContext) -> TokenFuture<'a> {
         Box::pin(async move {
             let now = self.clock.now();

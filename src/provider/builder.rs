@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
 use aws_types::SdkConfig;
 
@@ -79,6 +80,7 @@ pub struct WithSts(pub(crate) aws_sdk_sts::Client);
 pub(crate) struct Options {
     pub(crate) policy: RefreshPolicy,
     pub(crate) time_source: Option<SharedTimeSource>,
+    pub(crate) sleep: Option<SharedAsyncSleep>,
     pub(crate) jitter_seed: Option<u64>,
     pub(crate) mfa_options: MfaOptions,
     pub(crate) cache: Option<Arc<dyn CredentialCache>>,
@@ -90,6 +92,7 @@ impl Default for Options {
         Self {
             policy: RefreshPolicy::default(),
             time_source: None,
+            sleep: None,
             jitter_seed: None,
             mfa_options: MfaOptions::default(),
             cache: None,
@@ -108,6 +111,14 @@ impl fmt::Debug for Options {
                     "given"
                 } else {
                     "system"
+                },
+            )
+            .field(
+                "sleep_impl",
+                &if self.sleep.is_some() {
+                    "given"
+                } else {
+                    "tokio"
                 },
             )
             .field("jitter_seed", &self.jitter_seed)
@@ -131,7 +142,19 @@ impl Options {
             clock,
             self.policy.clone(),
             self.jitter_seed,
+            self.timer_sleep(),
         ))
+    }
+
+    /// What the refresh timer sleeps with: the given sleep, else tokio's with the system clock.
+    /// An injected clock with no sleep of its own has no timer: tokio's sleep would not follow
+    /// it.
+    fn timer_sleep(&self) -> Option<SharedAsyncSleep> {
+        match (&self.sleep, &self.time_source) {
+            (Some(sleep), _) => Some(sleep.clone()),
+            (None, None) => Some(SharedAsyncSleep::new(TokioSleep::new())),
+            (None, Some(_)) => None,
+        }
     }
 
     /// How codes for `serial` are asked for.
@@ -217,6 +240,15 @@ impl<K, S> ProviderBuilder<K, S> {
     /// system clock; tests pass a manual one to run hours in milliseconds.
     pub fn time_source(mut self, time_source: impl TimeSource + 'static) -> Self {
         self.options.time_source = Some(SharedTimeSource::new(time_source));
+        self
+    }
+
+    /// What the refresh timer (see [`RefreshPolicy`]) sleeps with. Defaults to tokio's sleep,
+    /// which follows the system clock; give one that follows your
+    /// [`time_source`](Self::time_source) when you inject a clock (a test's `ManualClock` is
+    /// both), or the provider refreshes only on demand.
+    pub fn sleep_impl(mut self, sleep: impl AsyncSleep + 'static) -> Self {
+        self.options.sleep = Some(SharedAsyncSleep::new(sleep));
         self
     }
 

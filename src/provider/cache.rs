@@ -8,11 +8,12 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 use aws_credential_types::Credentials;
+use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep};
 use futures_util::FutureExt;
 use futures_util::future::Shared;
 
 use super::fetch::{BoxFuture, Fetch, FetchContext, Subject, event};
-use super::policy::{RefreshPolicy, Schedule};
+use super::policy::{RefreshPolicy, Schedule, ScheduledRefresh};
 use crate::clock::{self, Clock};
 use crate::error::Error;
 
@@ -61,7 +62,14 @@ struct Control {
     /// The access key ID of the credentials last invalidated: a credential store must not
     /// hand them back.
     rejected: Option<String>,
+    /// The timer that starts the next refresh with no caller, when one is set.
+    timer: Option<tokio::task::AbortHandle>,
 }
+
+/// A timer woken this many times before its moment (its sleep does not follow the provider's
+/// clock, as tokio's paused test time with the system clock) gives up: refreshes then start on
+/// demand.
+const EARLY_WAKES: u32 = 3;
 
 /// State shared by all clones of a provider and by its refresh task.
 pub(crate) struct Cache {
@@ -78,6 +86,8 @@ pub(crate) struct Cache {
     pub(crate) clock: Clock,
     policy: RefreshPolicy,
     rng: Mutex<fastrand::Rng>,
+    /// What the refresh timer sleeps with; `None`: no timer.
+    sleep: Option<SharedAsyncSleep>,
 }
 
 /// What the warm path decided.
@@ -99,8 +109,15 @@ impl Cache {
         clock: Clock,
         policy: RefreshPolicy,
         seed: Option<u64>,
+        sleep: Option<SharedAsyncSleep>,
     ) -> Self {
+        let timed = match policy.scheduled {
+            ScheduledRefresh::Always => true,
+            ScheduledRefresh::Unattended => !fetch.prompts(),
+            _ => false,
+        };
         Self {
+            sleep: sleep.filter(|_| timed),
             current: ArcSwapOption::empty(),
             advisory_gate: AtomicU64::new(0),
             loaded: AtomicBool::new(false),
@@ -300,6 +317,7 @@ impl Cache {
                 self.loaded.store(true, Ordering::Release);
                 ctl.failure = None;
                 self.advisory_gate.store(0, Ordering::Release);
+                self.arm(&mut ctl, schedule.refresh_at);
                 event!(
                     info,
                     self.subject(),
@@ -336,9 +354,82 @@ impl Cache {
                 });
                 self.advisory_gate
                     .store(millis(retry_at), Ordering::Release);
+                // While the credentials are valid, the timer retries with the backoff (for a
+                // non-retryable failure too: its short memory is for callers, not for a timer
+                // that would call STS every few seconds).
+                if let Some(current) = self.current.load().as_ref()
+                    && now < current.schedule.expiry
+                {
+                    let backoff = self.policy.backoff_delay(consecutive, self.random());
+                    self.arm(&mut ctl, retry_at.max(now + backoff));
+                }
                 Err(error)
             }
         }
+    }
+
+    /// Sets the timer to start a refresh at `at` (by the provider's clock), replacing any timer
+    /// set before. Called with the lock held. Nothing is set without a runtime to run it on, or
+    /// when this provider does not refresh on a timer.
+    fn arm(self: &Arc<Self>, ctl: &mut Control, at: SystemTime) {
+        if let Some(old) = ctl.timer.take() {
+            old.abort();
+        }
+        let (Some(sleep), Ok(runtime)) = (&self.sleep, tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let (sleep, clock, cache) = (sleep.clone(), self.clock.clone(), Arc::downgrade(self));
+        let task = runtime.spawn(async move {
+            // The timer holds no strong reference while it sleeps: a provider dropped meanwhile
+            // is gone, and the timer with it.
+            let mut early = 0;
+            loop {
+                let now = clock.now();
+                let Ok(left) = at.duration_since(now) else {
+                    break;
+                };
+                if left.is_zero() {
+                    break;
+                }
+                if early == EARLY_WAKES {
+                    return;
+                }
+                sleep.sleep(left).await;
+                early += 1;
+            }
+            if let Some(cache) = cache.upgrade() {
+                cache.timer_fired();
+            }
+        });
+        ctl.timer = Some(task.abort_handle());
+    }
+
+    /// The timer's moment: start a refresh unless one runs, a failure is being backed off
+    /// (then the timer waits for the retry), or there is nothing valid to refresh.
+    fn timer_fired(self: &Arc<Self>) {
+        let now = self.clock.now();
+        let mut ctl = self.control();
+        ctl.timer = None;
+        if ctl.flight.is_some() {
+            return;
+        }
+        let valid = self
+            .current
+            .load()
+            .as_ref()
+            .is_some_and(|c| now < c.schedule.expiry);
+        if !valid {
+            return;
+        }
+        if let Some(retry_at) = ctl.failure.as_ref().map(|f| f.retry_at)
+            && now < retry_at
+        {
+            self.arm(&mut ctl, retry_at);
+            return;
+        }
+        event!(debug, self.subject(), "scheduled refresh: no caller needed");
+        let _running = self.launch(&mut ctl, now);
     }
 
     /// Forgets the cached credentials and any remembered failure.
@@ -346,6 +437,9 @@ impl Cache {
         let mut ctl = self.control();
         if let Some(current) = self.current.swap(None) {
             ctl.rejected = Some(current.credentials.access_key_id().to_owned());
+        }
+        if let Some(timer) = ctl.timer.take() {
+            timer.abort();
         }
         ctl.failure = None;
         if ctl.flight.is_none() {
@@ -376,8 +470,12 @@ impl Cache {
         }
     }
 
-    /// Cancels a refresh in flight; called when the last provider clone is dropped.
+    /// Cancels a refresh in flight and the timer; called when the last provider clone is
+    /// dropped.
     pub(crate) fn cancel(&self) {
+        if let Some(timer) = self.control().timer.take() {
+            timer.abort();
+        }
         if let Some(flight) = self.control().flight.take()
             && let Some(abort) = flight.abort
         {

@@ -87,7 +87,8 @@ pub(crate) trait Fetch: Send + Sync + fmt::Debug + 'static {
     fn subject(&self) -> &Subject;
 
     /// Whether a fetch may ask a person for a code. Such caches never make callers wait while
-    /// cached credentials are valid.
+    /// cached credentials are valid, and refresh on a timer only with
+    /// [`ScheduledRefresh::Always`](super::policy::ScheduledRefresh::Always).
     fn prompts(&self) -> bool;
 }
 
@@ -330,6 +331,6 @@ impl Fetch for StsFetch {
     }
 
     fn prompts(&self) -> bool {
-        self.mfa.is_some()
+        self.mfa.as_ref().is_some_and(|m| m.source.interactive())
     }
 }

@@ -17,7 +17,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 
 pub use builder::{NoSts, ProviderBuilder, WithSts};
-pub use policy::RefreshPolicy;
+pub use policy::{RefreshPolicy, ScheduledRefresh};
 pub use session::{ForMfaSession, MfaSession};
 
 use crate::cache::cli_cache_key;

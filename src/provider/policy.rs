@@ -29,6 +29,23 @@ use std::time::{Duration, SystemTime};
 /// credentials back if it fails; only expired credentials are never served. A provider whose
 /// refresh may ask a person for an MFA code treats the mandatory window as advisory: it never
 /// makes callers wait on a prompt while its credentials are valid.
+///
+/// # Refresh on a timer
+///
+/// A provider does not wait for a caller to start its refresh: when credentials arrive, it
+/// schedules the refresh for the start of the advisory window (jittered as above) on the tokio
+/// runtime the credentials arrived on, and retries failed refreshes there with the backoff while
+/// the credentials are valid. So a quiet service (a queue consumer, a worker that wakes every
+/// half hour) finds fresh credentials too, and no caller waits for STS unless STS has failed for
+/// the whole advisory window. An idle provider makes one STS call per credential lifetime. The
+/// timer holds no strong reference: it ends when the last clone of the provider is dropped.
+/// [`scheduled`](Self::scheduled) says which providers use it; see [`ScheduledRefresh`].
+///
+/// Without a runtime (credentials loaded by code that no tokio runtime drives), there is no
+/// timer: refreshes start on demand, as callers arrive. A provider given its own
+/// [`time_source`](crate::builder::ProviderBuilder::time_source) refreshes on a timer only if
+/// it is also given a [`sleep_impl`](crate::builder::ProviderBuilder::sleep_impl) that follows
+/// that clock (for tests, a `ManualClock` is both).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct RefreshPolicy {
@@ -52,6 +69,29 @@ pub struct RefreshPolicy {
     /// How long a non-retryable failure is remembered and returned without calling STS.
     /// Default 10 seconds.
     pub error_ttl: Duration,
+    /// Which providers refresh on a timer, with no caller. Default
+    /// [`ScheduledRefresh::Unattended`].
+    pub scheduled: ScheduledRefresh,
+}
+
+/// Which providers refresh on a timer (see [`RefreshPolicy`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ScheduledRefresh {
+    /// Every provider that never asks a person: no MFA, or an MFA token source that answers by
+    /// itself ([`TokenSource::interactive`](crate::mfa::TokenSource::interactive) is `false`,
+    /// as for [`Totp`](crate::mfa::Totp)). One that may ask a person refreshes when a caller
+    /// comes in the advisory window (asking in the background, never making callers wait while
+    /// its credentials are valid), so an idle tool never prompts at night. The default.
+    #[default]
+    Unattended,
+    /// Every provider, those that prompt a person included: the prompt comes ahead of expiry
+    /// even with no caller, for an application where a person is at hand (a desktop tool) and
+    /// a prompt is better than a request that waits.
+    Always,
+    /// None: refreshes start only when a caller comes in the advisory window, or must wait in
+    /// the mandatory window.
+    Off,
 }
 
 impl Default for RefreshPolicy {
@@ -65,6 +105,7 @@ impl Default for RefreshPolicy {
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(60),
             error_ttl: Duration::from_secs(10),
+            scheduled: ScheduledRefresh::default(),
         }
     }
 }
@@ -116,6 +157,14 @@ impl RefreshPolicy {
     #[must_use]
     pub fn error_ttl(mut self, ttl: Duration) -> Self {
         self.error_ttl = ttl;
+        self
+    }
+
+    /// Sets which providers refresh on a timer; [`ScheduledRefresh::Off`] refreshes only on
+    /// demand.
+    #[must_use]
+    pub fn scheduled(mut self, scheduled: ScheduledRefresh) -> Self {
+        self.scheduled = scheduled;
         self
     }
 

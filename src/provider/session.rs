@@ -258,7 +258,7 @@ impl Fetch for SessionFetch {
     }
 
     fn prompts(&self) -> bool {
-        true
+        self.mfa.source.interactive()
     }
 }
 
