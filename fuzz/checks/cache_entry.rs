@@ -1,0 +1,296 @@
+//! `cache_entry`: an AWS CLI cache file read as [`CachedCredentials`].
+//!
+//! - Ok: the entry agrees with the JSON it came from, survives a write and a read unchanged,
+//!   and its `Debug` does not depend on (so never shows) the secret key or the session token.
+//! - Err: the error's `Display` never shows the secret key or the session token of the input.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use sts_assume_role::cache::CachedCredentials;
+
+/// Secrets shorter than this are not looked for: they turn up by accident too easily.
+const MIN_SECRET: usize = 8;
+
+pub fn check(data: &[u8]) {
+    // The generic view of the same bytes, when they are JSON at all.
+    let generic: Option<Value> = serde_json::from_slice(data).ok();
+    match serde_json::from_slice::<CachedCredentials>(data) {
+        Ok(entry) => check_entry(&entry, generic.as_ref()),
+        Err(error) => check_error(data, &error.to_string(), generic.as_ref()),
+    }
+}
+
+/// `v.Name`, or the `index`-th element when `v` is an array: serde's derived `Deserialize`
+/// reads a struct from either form.
+fn member<'a>(v: &'a Value, name: &str, index: usize) -> Option<&'a Value> {
+    match v {
+        Value::Object(map) => map.get(name),
+        Value::Array(items) => items.get(index),
+        _ => None,
+    }
+}
+
+fn member_mut<'a>(v: &'a mut Value, name: &str, index: usize) -> Option<&'a mut Value> {
+    match v {
+        Value::Object(map) => map.get_mut(name),
+        Value::Array(items) => items.get_mut(index),
+        _ => None,
+    }
+}
+
+/// The positions of the fields in the wire structs, for the array form.
+const CREDENTIALS: (&str, usize) = ("Credentials", 0);
+const ASSUMED_ROLE_USER: (&str, usize) = ("AssumedRoleUser", 1);
+const RESPONSE_METADATA: (&str, usize) = ("ResponseMetadata", 4);
+const ACCESS_KEY_ID: (&str, usize) = ("AccessKeyId", 0);
+const SECRET_ACCESS_KEY: (&str, usize) = ("SecretAccessKey", 1);
+const SESSION_TOKEN: (&str, usize) = ("SessionToken", 2);
+const ACCOUNT_ID: (&str, usize) = ("AccountId", 4);
+const USER_ARN: (&str, usize) = ("Arn", 1);
+
+fn credential_field<'a>(root: &'a Value, field: (&str, usize)) -> Option<&'a Value> {
+    let creds = member(root, CREDENTIALS.0, CREDENTIALS.1)?;
+    member(creds, field.0, field.1)
+}
+
+fn credential_field_mut<'a>(root: &'a mut Value, field: (&str, usize)) -> Option<&'a mut Value> {
+    let creds = member_mut(root, CREDENTIALS.0, CREDENTIALS.1)?;
+    member_mut(creds, field.0, field.1)
+}
+
+/// The account in an ARN, as the documentation of `account_id` describes botocore's rule:
+/// the fifth `:`-separated field, when it is 12 digits.
+fn account_of(arn: &str) -> Option<&str> {
+    let account = arn.split(':').nth(4)?;
+    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
+}
+
+/// A string of `len` bytes made of one ASCII letter or digit that `avoid` does not contain.
+fn placeholder(len: usize, avoid: &str) -> Option<String> {
+    let c = ('a'..='z')
+        .chain('A'..='Z')
+        .chain('0'..='9')
+        .find(|c| !avoid.contains(*c))?;
+    Some(std::iter::repeat_n(c, len).collect())
+}
+
+/// Entries read from a write are equal to the entry written (see
+/// `regressions/cache_entry/response-metadata-long-integer.json`: `ResponseMetadata` was kept
+/// as a `serde_json::Value`, whose numbers may not survive a write and a read).
+fn assert_same_entry(back: &CachedCredentials, entry: &CachedCredentials, json: &str) {
+    assert!(
+        back == entry,
+        "the entry changed through a write and a read: {json}\n{entry:?}\n{back:?}"
+    );
+}
+
+/// `t` truncated to the microsecond, towards the past (also before the epoch).
+fn floor_to_micros(t: SystemTime) -> SystemTime {
+    const MICRO: u128 = 1000;
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(after) => {
+            let nanos = after.as_nanos() / MICRO * MICRO;
+            UNIX_EPOCH
+                + Duration::new(
+                    (nanos / 1_000_000_000) as u64,
+                    (nanos % 1_000_000_000) as u32,
+                )
+        }
+        Err(before) => {
+            let nanos = before.duration().as_nanos().div_ceil(MICRO) * MICRO;
+            UNIX_EPOCH
+                - Duration::new(
+                    (nanos / 1_000_000_000) as u64,
+                    (nanos % 1_000_000_000) as u32,
+                )
+        }
+    }
+}
+
+/// `s` as it appears inside `Debug` output of a string: escaped, without the quotes.
+fn debug_escaped(s: &str) -> String {
+    let quoted = format!("{s:?}");
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
+fn check_entry(entry: &CachedCredentials, generic: Option<&Value>) {
+    let creds = entry.to_credentials();
+    let secret = creds.secret_access_key().to_owned();
+    let token = creds.session_token().unwrap_or_default().to_owned();
+
+    // The credentials handed to the SDK are the entry's.
+    assert_eq!(creds.access_key_id(), entry.access_key_id());
+    assert!(
+        creds.session_token().is_some(),
+        "cached credentials always carry a token"
+    );
+    assert_eq!(creds.expiry(), Some(entry.expiration()));
+    assert_eq!(creds.account_id().map(|a| a.as_str()), entry.account_id());
+    assert!(!entry.access_key_id().is_empty() && !secret.is_empty() && !token.is_empty());
+
+    // The entry holds what the JSON says.
+    if let Some(root) = generic {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+        if let Some(id) = text(credential_field(root, ACCESS_KEY_ID)) {
+            assert_eq!(entry.access_key_id(), id);
+        }
+        if let Some(s) = text(credential_field(root, SECRET_ACCESS_KEY)) {
+            assert_eq!(secret, s);
+        }
+        if let Some(t) = text(credential_field(root, SESSION_TOKEN)) {
+            assert_eq!(token, t);
+        }
+        let given_account = text(credential_field(root, ACCOUNT_ID)).filter(|a| !a.is_empty());
+        let arn = member(root, ASSUMED_ROLE_USER.0, ASSUMED_ROLE_USER.1)
+            .and_then(|u| text(member(u, USER_ARN.0, USER_ARN.1)));
+        if root.is_object() && root["Credentials"].is_object() {
+            // Credentials.AccountId, or else the account of AssumedRoleUser.Arn.
+            let want =
+                given_account.or_else(|| arn.as_deref().and_then(account_of).map(str::to_owned));
+            assert_eq!(entry.account_id(), want.as_deref(), "account ID");
+        }
+        if root.is_object() {
+            let want = member(root, RESPONSE_METADATA.0, RESPONSE_METADATA.1)
+                .and_then(|m| m.get("RequestId"))
+                .and_then(Value::as_str);
+            assert_eq!(entry.request_id(), want, "request ID");
+        }
+    }
+
+    // Written and read back, the entry is unchanged.
+    let written = serde_json::to_string(entry);
+    match &written {
+        Ok(json) => {
+            let back: CachedCredentials = serde_json::from_str(json)
+                .unwrap_or_else(|e| panic!("an entry it wrote does not read back: {e}\n{json}"));
+            // `Expiration` is written to the microsecond (as documented, Python's precision):
+            // what comes back is the entry with its expiry truncated, and nothing else changed.
+            let truncated = floor_to_micros(entry.expiration());
+            assert_eq!(
+                back.expiration(),
+                truncated,
+                "expiry through a write and a read: {json}"
+            );
+            if truncated == entry.expiration() {
+                assert_same_entry(&back, entry, json);
+            } else {
+                assert_eq!(
+                    serde_json::to_value(&back).ok(),
+                    serde_json::to_value(entry).ok(),
+                    "the entry changed through a write and a read: {json}"
+                );
+                assert_eq!(back.access_key_id(), entry.access_key_id());
+                assert_eq!(back.account_id(), entry.account_id());
+                assert_eq!(back.assumed_role_user(), entry.assumed_role_user());
+                assert_eq!(back.packed_policy_size(), entry.packed_policy_size());
+                assert_eq!(back.source_identity(), entry.source_identity());
+                assert_eq!(back.request_id(), entry.request_id());
+                let back_creds = back.to_credentials();
+                assert_eq!(back_creds.secret_access_key(), secret);
+                assert_eq!(back_creds.session_token(), Some(token.as_str()));
+            }
+            // From then on, writing and reading change nothing.
+            let json2 = serde_json::to_string(&back).expect("written once");
+            if &back == entry {
+                assert_eq!(json2, *json, "writing is not stable");
+            }
+            let again: CachedCredentials = serde_json::from_str(&json2)
+                .unwrap_or_else(|e| panic!("an entry it wrote does not read back: {e}\n{json2}"));
+            assert_same_entry(&again, &back, &json2);
+        }
+        // An entry read must be writable: the store of an entry read from another process's
+        // cache file must not fail (see `regressions/cache_entry/expiration-*-in-utc.json`).
+        Err(e) => panic!("an entry it read cannot be written: {e}: {entry:?}"),
+    }
+
+    // `Debug` never shows the secrets. The same entry with other secrets must print the
+    // same; then a secret found in the output is there by accident (it is a substring of
+    // another field, or of the field names).
+    let debug = format!("{entry:?}");
+    let twin_source = written
+        .ok()
+        .and_then(|json| serde_json::from_str::<Value>(&json).ok())
+        .or_else(|| generic.cloned());
+    let twin = twin_source.and_then(|mut v| {
+        *credential_field_mut(&mut v, SECRET_ACCESS_KEY)? = "twin secret key".into();
+        *credential_field_mut(&mut v, SESSION_TOKEN)? = "twin session token".into();
+        serde_json::from_value::<CachedCredentials>(v).ok()
+    });
+    match twin {
+        Some(twin) => {
+            assert_eq!(
+                format!("{twin:?}"),
+                debug,
+                "Debug depends on the secret key or the session token"
+            );
+        }
+        None => {
+            // No twin could be made: look for the secrets themselves, outside the other
+            // fields.
+            let others = format!(
+                "CachedCredentials secret_access_key session_token ** redacted ** expiration \
+                 {:?} {:?} {:?} {:?} {:?} {:?}",
+                entry.access_key_id(),
+                entry.account_id(),
+                entry.assumed_role_user(),
+                entry.packed_policy_size(),
+                entry.source_identity(),
+                entry.request_id(),
+            );
+            for s in [&secret, &token] {
+                let needle = debug_escaped(s);
+                if s.chars().count() >= MIN_SECRET && debug.contains(&needle) {
+                    assert!(others.contains(&needle), "Debug shows a secret: {debug}");
+                }
+            }
+        }
+    }
+}
+
+fn check_error(data: &[u8], message: &str, generic: Option<&Value>) {
+    let (Some(root), Ok(text)) = (generic, std::str::from_utf8(data)) else {
+        return; // Not JSON: there are no secret fields to find.
+    };
+    for field in [SECRET_ACCESS_KEY, SESSION_TOKEN] {
+        let Some(secret) = credential_field(root, field).and_then(Value::as_str) else {
+            continue;
+        };
+        if secret.chars().count() < MIN_SECRET || !message.contains(secret) {
+            continue;
+        }
+        // The message shows the secret. It is a leak unless the same message comes with
+        // another value in that field: then the secret is a substring of the message's own
+        // text or of another part of the input. The twin replaces the secret by a
+        // placeholder of the same length in bytes (so positions in the message stay the same),
+        // where the input spells it out exactly once and nowhere else.
+        let positions = (0..text.len())
+            .filter(|&i| text.get(i..).is_some_and(|rest| rest.starts_with(secret)))
+            .count();
+        if positions != 1 {
+            continue; // Written with escapes, or found elsewhere too: cannot tell.
+        }
+        let Some(fake) = placeholder(secret.len(), secret) else {
+            continue;
+        };
+        let twin_text = text.replacen(secret, &fake, 1);
+        let twin_root: Option<Value> = serde_json::from_str(&twin_text).ok();
+        if twin_root
+            .as_ref()
+            .and_then(|r| credential_field(r, field))
+            .and_then(Value::as_str)
+            != Some(fake.as_str())
+        {
+            continue; // The one spelling was not the field itself.
+        }
+        let twin_message = match serde_json::from_str::<CachedCredentials>(&twin_text) {
+            Ok(_) => panic!("the value of {} decides whether the entry reads", field.0),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            twin_message.contains(secret),
+            "the error shows Credentials.{}: {message}",
+            field.0
+        );
+    }
+}
