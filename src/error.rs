@@ -174,6 +174,17 @@ pub enum Error {
     #[error("could not load the source credentials")]
     SourceCredentials(#[source] CredentialsError),
 
+    /// STS answered with credentials that expire too soon to serve: within the mandatory
+    /// window of a full session, judged on STS's clock when its answer gives its time (else on
+    /// this machine's, which may be ahead of STS's). Retryable, with backoff; they are never
+    /// served.
+    #[error("STS returned credentials that expire in {remaining:?}, too soon to serve")]
+    #[non_exhaustive]
+    ExpiredOnArrival {
+        /// How long they had left (zero: expired already).
+        remaining: std::time::Duration,
+    },
+
     /// The refresh panicked: a credentials source, a credential cache or other code it runs
     /// panicked (a panic in an MFA token source is [`MfaError::Panicked`]). Not retryable: the
     /// same code would panic again.
@@ -197,6 +208,7 @@ impl Error {
             | Error::Timeout(_)
             | Error::Response(_)
             | Error::IncompleteResponse(_)
+            | Error::ExpiredOnArrival { .. }
             | Error::Cancelled => true,
             Error::SourceCredentials(e) => match Error::find_in(e) {
                 Some(inner) => inner.is_retryable(),

@@ -2,7 +2,7 @@
 //! and memory of failures.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::SystemTime;
 
@@ -12,7 +12,7 @@ use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep};
 use futures_util::FutureExt;
 use futures_util::future::Shared;
 
-use super::fetch::{BoxFuture, Fetch, FetchContext, Subject, event};
+use super::fetch::{BoxFuture, Fetch, FetchContext, Fetched, Subject, event};
 use super::policy::{RefreshPolicy, Schedule, ScheduledRefresh};
 use crate::clock::{self, Clock};
 use crate::error::Error;
@@ -71,6 +71,29 @@ struct Control {
 /// demand.
 const EARLY_WAKES: u32 = 3;
 
+/// A difference between this machine's clock and STS's this large is logged (once).
+const SKEW_WORTH_SAYING: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// `t` moved by `ms` milliseconds (either way).
+fn shift(t: SystemTime, ms: i64) -> SystemTime {
+    let d = std::time::Duration::from_millis(ms.unsigned_abs());
+    if ms >= 0 {
+        t.checked_add(d)
+    } else {
+        t.checked_sub(d)
+    }
+    .unwrap_or(t)
+}
+
+/// `a - b` in milliseconds, signed.
+fn signed_ms(a: SystemTime, b: SystemTime) -> i64 {
+    let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
+    match a.duration_since(b) {
+        Ok(d) => ms(d),
+        Err(e) => -ms(e.duration()),
+    }
+}
+
 /// State shared by all clones of a provider and by its refresh task.
 pub(crate) struct Cache {
     current: ArcSwapOption<Cached>,
@@ -88,6 +111,11 @@ pub(crate) struct Cache {
     rng: Mutex<fastrand::Rng>,
     /// What the refresh timer sleeps with; `None`: no timer.
     sleep: Option<SharedAsyncSleep>,
+    /// STS's clock minus this machine's, in milliseconds, from the `Date` of STS's last
+    /// answer (0 until one is seen). Expiries are judged on STS's clock, estimated with it.
+    skew_ms: AtomicI64,
+    /// Whether a skew worth saying was logged.
+    skew_said: AtomicBool,
 }
 
 /// What the warm path decided.
@@ -118,6 +146,8 @@ impl Cache {
         };
         Self {
             sleep: sleep.filter(|_| timed),
+            skew_ms: AtomicI64::new(0),
+            skew_said: AtomicBool::new(false),
             current: ArcSwapOption::empty(),
             advisory_gate: AtomicU64::new(0),
             loaded: AtomicBool::new(false),
@@ -289,7 +319,7 @@ impl Cache {
         let mut ctx = FetchContext {
             first: !self.loaded.load(Ordering::Acquire),
             avoid: Vec::new(),
-            now: started,
+            now: shift(started, self.skew_ms.load(Ordering::Acquire)),
         };
         if let Some(current) = self.current.load().as_ref() {
             ctx.avoid
@@ -306,11 +336,11 @@ impl Cache {
             .unwrap_or(Err(Error::Panicked));
         let now = self.clock.now();
         let took = now.duration_since(started).unwrap_or_default();
+        let outcome = outcome.and_then(|fetched| self.judge(fetched, now));
         let mut ctl = self.control();
         ctl.flight = None;
         match outcome {
-            Ok(credentials) => {
-                let expiry = credentials.expiry().unwrap_or(now);
+            Ok((credentials, expiry)) => {
                 let schedule = self.policy.schedule(now, expiry, self.random());
                 let cached = Arc::new(Cached::new(credentials, schedule));
                 self.current.store(Some(Arc::clone(&cached)));
@@ -366,6 +396,38 @@ impl Cache {
                 Err(error)
             }
         }
+    }
+
+    /// Credentials as this machine's clock should see them: their remaining life is judged on
+    /// STS's clock (the last answer's `Date` gives this machine's skew), so a clock ahead of
+    /// STS's neither finds fresh credentials dead nor refreshes them in a storm, and one behind
+    /// it does not serve them past their end. Returns the credentials and their expiry by this
+    /// machine's clock. Credentials with no more than the mandatory window of a full session
+    /// left are refused: serving them would only turn every call into a refresh.
+    fn judge(&self, fetched: Fetched, now: SystemTime) -> Result<(Credentials, SystemTime), Error> {
+        if let Some(server) = fetched.server_time {
+            let skew = signed_ms(server, now);
+            self.skew_ms.store(skew, Ordering::Release);
+            let size = std::time::Duration::from_millis(skew.unsigned_abs());
+            if size >= SKEW_WORTH_SAYING && !self.skew_said.swap(true, Ordering::AcqRel) {
+                let way = if skew < 0 { "ahead of" } else { "behind" };
+                event!(
+                    warn,
+                    self.subject(),
+                    skew = ?size,
+                    "this machine's clock is {size:?} {way} STS's (by the Date of its answer); expiries are judged on STS's clock"
+                );
+            }
+        }
+        let server_now = shift(now, self.skew_ms.load(Ordering::Acquire));
+        let credentials = fetched.credentials;
+        let expiry = credentials.expiry().unwrap_or(server_now);
+        let remaining = expiry.duration_since(server_now).unwrap_or_default();
+        let (_, mandatory) = self.policy.windows(self.fetch.nominal_lifetime());
+        if remaining <= mandatory {
+            return Err(Error::ExpiredOnArrival { remaining });
+        }
+        Ok((credentials, now + remaining))
     }
 
     /// Sets the timer to start a refresh at `at` (by the provider's clock), replacing any timer

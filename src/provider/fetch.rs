@@ -4,13 +4,19 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_credential_types::credential_feature::AwsCredentialFeature;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::time::SharedTimeSource;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::date_time::{DateTime, Format};
 
 use crate::assume::AssumedRole;
 use crate::cache::{CacheError, CachedCredentials, CredentialCache};
@@ -79,12 +85,33 @@ pub(crate) struct FetchContext {
     pub(crate) now: SystemTime,
 }
 
+/// What a fetch got: the credentials, and STS's time when it answered (the `Date` of its
+/// answer), when they came from STS and it said.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) credentials: Credentials,
+    pub(crate) server_time: Option<SystemTime>,
+}
+
+impl From<Credentials> for Fetched {
+    fn from(credentials: Credentials) -> Self {
+        Self {
+            credentials,
+            server_time: None,
+        }
+    }
+}
+
 /// Fetches a fresh set of credentials. Runs on a spawned task, so the future is `'static`.
 pub(crate) trait Fetch: Send + Sync + fmt::Debug + 'static {
-    fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Credentials, Error>>;
+    fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Fetched, Error>>;
 
     /// What is fetched, for logs.
     fn subject(&self) -> &Subject;
+
+    /// How long a fresh set lives when all goes as asked (the requested duration), which sets
+    /// the windows by which an answer is judged too short-lived to serve.
+    fn nominal_lifetime(&self) -> Duration;
 
     /// Whether a fetch may ask a person for a code. Such caches never make callers wait while
     /// cached credentials are valid, and refresh on a timer only with
@@ -255,6 +282,57 @@ pub(crate) fn signing_with(
     )
 }
 
+/// Records the `Date` of STS's answers: STS's clock, to measure this machine's against.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ServerDate(Arc<Mutex<Option<SystemTime>>>);
+
+impl ServerDate {
+    /// Forgets the last answer's time, before a call.
+    pub(crate) fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The time of the last answer, if it had a readable `Date`.
+    pub(crate) fn take(&self) -> Option<SystemTime> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
+    /// `client`, recording the `Date` of its answers here.
+    pub(crate) fn on(&self, client: aws_sdk_sts::Client) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .interceptor(self.clone())
+                .build(),
+        )
+    }
+}
+
+impl Intercept for ServerDate {
+    fn name(&self) -> &'static str {
+        "sts_assume_role::ServerDate"
+    }
+
+    fn read_before_deserialization(
+        &self,
+        context: &BeforeDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let date = context
+            .response()
+            .headers()
+            .get("date")
+            .and_then(|d| DateTime::from_str(d.trim(), Format::HttpDate).ok())
+            .and_then(|d| SystemTime::try_from(d).ok());
+        if date.is_some() {
+            *self.0.lock().unwrap_or_else(|p| p.into_inner()) = date;
+        }
+        Ok(())
+    }
+}
+
 /// Loads the source credentials, which sign the call to STS.
 pub(crate) async fn load_source(source: &SharedCredentialsProvider) -> Result<Credentials, Error> {
     source
@@ -273,6 +351,8 @@ pub(crate) struct StsFetch {
     pub(crate) subject: Subject,
     pub(crate) mfa: Option<MfaConfig>,
     pub(crate) disk: Option<DiskCache>,
+    /// Where the client records STS's time.
+    pub(crate) server_date: ServerDate,
 }
 
 impl StsFetch {
@@ -293,17 +373,17 @@ impl StsFetch {
 }
 
 impl Fetch for StsFetch {
-    fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Credentials, Error>> {
+    fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Fetched, Error>> {
         Box::pin(async move {
             if let Some(disk) = &self.disk
                 && let Some(credentials) = disk.load(ctx.now, &ctx.avoid).await
             {
-                return Ok(mark(
-                    credentials,
-                    AwsCredentialFeature::CredentialsStsAssumeRole,
-                ));
+                return Ok(
+                    mark(credentials, AwsCredentialFeature::CredentialsStsAssumeRole).into(),
+                );
             }
             let client = self.client().await?;
+            self.server_date.clear();
             let assumed = match &self.mfa {
                 None => self.request.send(&client).await?,
                 Some(mfa) => {
@@ -316,18 +396,29 @@ impl Fetch for StsFetch {
                     .await?
                 }
             };
+            let server_time = self.server_date.take();
             if let Some(disk) = &self.disk {
                 disk.store(&assumed).await;
             }
-            Ok(mark(
-                assumed.into_credentials(),
-                AwsCredentialFeature::CredentialsStsAssumeRole,
-            ))
+            Ok(Fetched {
+                credentials: mark(
+                    assumed.into_credentials(),
+                    AwsCredentialFeature::CredentialsStsAssumeRole,
+                ),
+                server_time,
+            })
         })
     }
 
     fn subject(&self) -> &Subject {
         &self.subject
+    }
+
+    fn nominal_lifetime(&self) -> Duration {
+        self.request
+            .duration()
+            .unwrap_or(SessionDuration::DEFAULT)
+            .as_duration()
     }
 
     fn prompts(&self) -> bool {

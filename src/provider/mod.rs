@@ -272,8 +272,10 @@ impl ProviderBuilder<ForRole, WithSts> {
             .unwrap_or(SessionDuration::DEFAULT)
             .as_duration();
         let disk = options.disk(cli_cache_key(&request), full);
+        let server_date = fetch::ServerDate::default();
         let fetch = Arc::new(StsFetch {
-            client: self.sts.0,
+            client: server_date.on(self.sts.0),
+            server_date,
             source,
             subject: Subject::Role(request.role_arn().clone()),
             request,

@@ -10,7 +10,8 @@ use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentials
 
 use super::builder::{ProviderBuilder, WithSts};
 use super::fetch::{
-    BoxFuture, DiskCache, Fetch, FetchContext, MfaConfig, Subject, load_source, mark, signing_with,
+    BoxFuture, DiskCache, Fetch, FetchContext, Fetched, MfaConfig, ServerDate, Subject,
+    load_source, mark, signing_with,
 };
 use super::{Handle, Status};
 use crate::assume::{from_sdk_error, sdk_credentials};
@@ -181,9 +182,11 @@ impl ProviderBuilder<ForMfaSession, WithSts> {
         let options = &self.options;
         let clock = options.clock();
         let disk = options.disk(session_cache_key(&serial, duration, max_mfa_age), duration);
+        let server_date = ServerDate::default();
         let fetch = Arc::new(SessionFetch {
             disk,
-            client: self.sts.0,
+            client: server_date.on(self.sts.0),
+            server_date,
             source: credentials,
             duration_secs: i32::try_from(duration.as_secs()).unwrap_or(i32::MAX),
             max_mfa_age,
@@ -206,10 +209,12 @@ struct SessionFetch {
     max_mfa_age: Option<Duration>,
     subject: Subject,
     mfa: MfaConfig,
+    /// Where the client records STS's time.
+    server_date: ServerDate,
 }
 
 impl Fetch for SessionFetch {
-    fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Credentials, Error>> {
+    fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Fetched, Error>> {
         Box::pin(async move {
             let mfa = &self.mfa;
             if let Some(disk) = &self.disk
@@ -218,12 +223,14 @@ impl Fetch for SessionFetch {
                 return Ok(mark(
                     credentials,
                     AwsCredentialFeature::CredentialsStsSessionToken,
-                ));
+                )
+                .into());
             }
             let client = match &self.source {
                 Some(source) => signing_with(&self.client, load_source(source).await?),
                 None => self.client.clone(),
             };
+            self.server_date.clear();
             let question = mfa.context(None, ctx.first);
             let (credentials, accepted_at) = mfa
                 .with_code(question, |code| {
@@ -242,19 +249,28 @@ impl Fetch for SessionFetch {
                     }
                 })
                 .await?;
+            let server_time = self.server_date.take();
             let credentials = cap_expiry(credentials, accepted_at, self.max_mfa_age);
             if let Some(disk) = &self.disk {
                 disk.store_credentials(&credentials).await;
             }
-            Ok(mark(
-                credentials,
-                AwsCredentialFeature::CredentialsStsSessionToken,
-            ))
+            Ok(Fetched {
+                credentials: mark(
+                    credentials,
+                    AwsCredentialFeature::CredentialsStsSessionToken,
+                ),
+                server_time,
+            })
         })
     }
 
     fn subject(&self) -> &Subject {
         &self.subject
+    }
+
+    fn nominal_lifetime(&self) -> Duration {
+        let duration = Duration::from_secs(u64::try_from(self.duration_secs).unwrap_or_default());
+        self.max_mfa_age.map_or(duration, |max| duration.min(max))
     }
 
     fn prompts(&self) -> bool {

@@ -1,0 +1,177 @@
+//! A machine clock that disagrees with STS's, in virtual time: credentials are judged on STS's
+//! clock (from the `Date` of its answers), so a clock ahead of STS's by hours neither finds
+//! fresh credentials dead nor refreshes in a storm, and one behind refreshes before STS expires
+//! them; credentials that are truly about to expire are never served, and STS is called again
+//! only with the backoff.
+
+mod common;
+
+use std::time::Duration;
+
+use aws_credential_types::provider::ProvideCredentials;
+use aws_sdk_sts::config::retry::RetryConfig;
+use sts_assume_role::test_util::{Action, ManualClock, MockSts};
+use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, Error, RefreshPolicy};
+
+use common::Capture;
+
+const ROLE: &str = "arn:aws:iam::123456789012:role/skewed";
+const HOUR: Duration = Duration::from_secs(3600);
+const MIN: Duration = Duration::from_secs(60);
+const SEC: Duration = Duration::from_secs(1);
+
+fn request() -> AssumeRoleRequest {
+    AssumeRoleRequest::builder()
+        .role_arn(ROLE)
+        .role_session_name("skew")
+        .build()
+        .unwrap()
+}
+
+/// A provider on `local` (this machine's clock, timer included) reaching `mock`, whose STS
+/// client does not retry.
+fn provider(mock: &MockSts, local: &ManualClock) -> AssumeRoleProvider {
+    let config = mock
+        .sdk_config_builder()
+        .retry_config(RetryConfig::disabled())
+        .build();
+    AssumeRoleProvider::builder(request())
+        .sdk_config(&config)
+        .time_source(local.clone())
+        .sleep_impl(local.clone())
+        .refresh_policy(RefreshPolicy::default().jitter(0.0))
+        .jitter_seed(3)
+        .build()
+        .unwrap()
+}
+
+/// Moves both clocks, STS's and this machine's, by `d`.
+fn advance(clocks: &[&ManualClock], d: Duration) {
+    for clock in clocks {
+        clock.advance(d);
+    }
+}
+
+async fn settle(p: &AssumeRoleProvider) {
+    for _ in 0..1000 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+        if !p.status().refreshing {
+            return;
+        }
+    }
+    panic!("the refresh did not end");
+}
+
+fn capture() -> (Capture, tracing::subscriber::DefaultGuard) {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .finish();
+    (capture, tracing::subscriber::set_default(subscriber))
+}
+
+#[tokio::test]
+async fn a_clock_two_hours_ahead_of_sts_neither_storms_nor_finds_fresh_credentials_dead() {
+    let (logs, _guard) = capture();
+    let sts = ManualClock::default();
+    let local = ManualClock::new(sts.now() + 2 * HOUR);
+    let mock = MockSts::builder()
+        .time_source(sts.clone())
+        .credential_lifetime(HOUR)
+        .start()
+        .await;
+    let p = provider(&mock, &local);
+
+    // By this machine's clock they expired an hour ago; by STS's they have an hour to go.
+    let creds = p.provide_credentials().await.unwrap();
+    assert!(creds.expiry().unwrap() < local.now());
+    assert_eq!(p.status().expiry, Some(local.now() + HOUR));
+
+    // Ten callers, a minute apart: all served, no further STS call.
+    for _ in 0..10 {
+        advance(&[&sts, &local], MIN);
+        p.provide_credentials().await.unwrap();
+    }
+    assert_eq!(mock.calls(Action::AssumeRole), 1);
+
+    // Six hours, idle: one refresh per lifetime, by the timer.
+    for _ in 0..(6 * 60) {
+        advance(&[&sts, &local], MIN);
+        tokio::task::yield_now().await;
+        settle(&p).await;
+    }
+    let calls = mock.calls(Action::AssumeRole);
+    assert!((7..=9).contains(&calls), "{calls} STS calls in 6 h 10 min");
+
+    let said = logs.text();
+    assert_eq!(said.matches("ahead of STS's").count(), 1, "{said}");
+    assert!(
+        said.contains("skew=7200"),
+        "the measured skew is logged: {said}"
+    );
+}
+
+#[tokio::test]
+async fn a_clock_behind_sts_refreshes_before_sts_expires_the_credentials() {
+    // Every test of this file logs into a subscriber of its own: a test without one would let
+    // tracing cache the skew warning's call site as unwanted for the others.
+    let (_logs, _guard) = capture();
+    let sts = ManualClock::default();
+    let local = ManualClock::new(sts.now() - 30 * MIN);
+    let mock = MockSts::builder()
+        .time_source(sts.clone())
+        .credential_lifetime(HOUR)
+        .start()
+        .await;
+    let p = provider(&mock, &local);
+    let creds = p.provide_credentials().await.unwrap();
+    // STS says an hour; this machine's clock would have said an hour and a half.
+    assert_eq!(creds.expiry(), Some(sts.now() + HOUR));
+    assert_eq!(p.status().expiry, Some(local.now() + HOUR));
+    let refresh_at = p.status().refresh_at.unwrap();
+    assert_eq!(refresh_at, local.now() + 45 * MIN);
+    // The refresh comes while STS still honours the credentials.
+    advance(&[&sts, &local], 45 * MIN + SEC);
+    settle(&p).await;
+    for _ in 0..100 {
+        if mock.calls(Action::AssumeRole) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+    assert!(sts.now() < creds.expiry().unwrap());
+}
+
+#[tokio::test]
+async fn credentials_too_short_lived_to_serve_are_refused_and_sts_is_called_with_backoff() {
+    let (_logs, _guard) = capture();
+    let clock = ManualClock::default();
+    // STS (or a delay on the way) hands out credentials with four minutes left: inside the
+    // five-minute mandatory window of a one-hour session.
+    let mock = MockSts::builder()
+        .time_source(clock.clone())
+        .credential_lifetime(4 * MIN)
+        .start()
+        .await;
+    let p = provider(&mock, &clock);
+    let mut callers = 0;
+    for _ in 0..60 {
+        callers += 1;
+        let err = p.provide_credentials().await.unwrap_err();
+        let error = Error::find_in(&err).unwrap();
+        assert!(
+            matches!(error, Error::ExpiredOnArrival { remaining, .. } if *remaining == 4 * MIN),
+            "{error:?}"
+        );
+        assert!(error.is_retryable());
+        clock.advance(10 * SEC);
+    }
+    // One caller every 10 s for 10 minutes: without the check, each would have been an STS
+    // call (and each would have been given dead credentials).
+    let calls = mock.calls(Action::AssumeRole);
+    assert!(calls <= 20, "{calls} STS calls for {callers} callers");
+    assert!(p.status().expiry.is_none(), "nothing was served or kept");
+}
