@@ -66,7 +66,10 @@ pub mod test_util;
 
 pub use assume::{AssumedRole, AssumedRoleUser};
 pub use error::{Error, StsErrorCode};
-pub use provider::{AssumeRoleProvider, MfaSession, RefreshPolicy, ScheduledRefresh, Status};
+pub use provider::{
+    AssumeRoleProvider, HealOnRejection, MfaSession, REJECTION_CODES, RefreshPolicy,
+    ScheduledRefresh, Status,
+};
 pub use request::{AssumeRoleRequest, InvalidParameter, Parameter, ValidationErrors};
 
 pub mod builder {

@@ -494,9 +494,19 @@ impl Cache {
         let _running = self.launch(&mut ctl, now);
     }
 
-    /// Forgets the cached credentials and any remembered failure.
-    pub(crate) fn invalidate(&self) {
+    /// Forgets the cached credentials and any remembered failure; with `only`, only if the
+    /// current credentials have that access key ID (else nothing changes). Whether it did.
+    pub(crate) fn invalidate(&self, only: Option<&str>) -> bool {
         let mut ctl = self.control();
+        if let Some(key) = only {
+            let current = self.current.load();
+            if current
+                .as_ref()
+                .is_none_or(|c| c.credentials.access_key_id() != key)
+            {
+                return false;
+            }
+        }
         if let Some(current) = self.current.swap(None) {
             ctl.rejected = Some(current.credentials.access_key_id().to_owned());
         }
@@ -507,6 +517,7 @@ impl Cache {
         if ctl.flight.is_none() {
             self.advisory_gate.store(0, Ordering::Release);
         }
+        true
     }
 
     /// Still-valid cached credentials, if any.

@@ -5,6 +5,7 @@
 pub(crate) mod builder;
 mod cache;
 pub(crate) mod fetch;
+mod heal;
 mod policy;
 pub(crate) mod session;
 
@@ -17,6 +18,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 
 pub use builder::{NoSts, ProviderBuilder, WithSts};
+pub use heal::{HealOnRejection, REJECTION_CODES};
 pub use policy::{RefreshPolicy, ScheduledRefresh};
 pub use session::{ForMfaSession, MfaSession};
 
@@ -111,7 +113,20 @@ impl Handle {
 
     pub(crate) fn invalidate(&self) {
         fetch::event!(debug, self.0.cache.subject(), "credentials invalidated");
-        self.0.cache.invalidate();
+        self.0.cache.invalidate(None);
+    }
+
+    /// Invalidates the credentials with access key ID `key` if they are the current ones.
+    pub(crate) fn invalidate_if(&self, key: &str) -> bool {
+        let done = self.0.cache.invalidate(Some(key));
+        if done {
+            fetch::event!(
+                info,
+                self.0.cache.subject(),
+                "a service rejected the credentials; they are invalidated and replaced"
+            );
+        }
+        done
     }
 
     pub(crate) fn status(&self) -> Status {
@@ -165,9 +180,16 @@ impl AssumeRoleProvider {
     }
 
     /// Forgets the cached credentials, for when a service rejected them (`ExpiredToken`,
-    /// `InvalidClientTokenId`). The next call fetches fresh ones.
+    /// `InvalidClientTokenId`). The next call fetches fresh ones. SDK clients can do it by
+    /// themselves: see [`heal_on_rejection`](Self::heal_on_rejection).
     pub fn invalidate(&self) {
         self.handle.invalidate();
+    }
+
+    /// An interceptor (and retry classifier) for SDK clients that use this provider: when a
+    /// service rejects the credentials, the provider replaces them. See [`HealOnRejection`].
+    pub fn heal_on_rejection(&self) -> HealOnRejection {
+        HealOnRejection::new(self.handle.clone())
     }
 
     /// Loads credentials now unless valid ones are cached, and returns them. Call it at service

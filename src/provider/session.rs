@@ -105,6 +105,13 @@ impl MfaSession {
         self.handle.invalidate();
     }
 
+    /// An interceptor (and retry classifier) for SDK clients that use the session directly:
+    /// when a service rejects its credentials, the session is renewed. See
+    /// [`HealOnRejection`](crate::HealOnRejection).
+    pub fn heal_on_rejection(&self) -> super::HealOnRejection {
+        super::HealOnRejection::new(self.handle.clone())
+    }
+
     /// A snapshot of the session's state.
     pub fn status(&self) -> Status {
         self.handle.status()

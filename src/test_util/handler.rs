@@ -226,6 +226,9 @@ fn authenticate(
     if issued.expiration <= now {
         return Err(StsError::expired_token());
     }
+    if state.revoked.contains(&key_id) {
+        return Err(StsError::invalid_client_token_id());
+    }
     let kind = issued.kind.clone();
     Ok(actions::issued_caller(config, state, &kind))
 }

@@ -299,6 +299,13 @@ impl MockSts {
         }
     }
 
+    /// Revokes issued credentials: from now on, a request signed with them gets
+    /// `InvalidClientTokenId`, as STS answers for a session revoked (or for keys it does not
+    /// know). Any service call (`GetCallerIdentity`) stands in for a service rejecting them.
+    pub fn revoke(&self, access_key_id: &str) {
+        self.shared.state().revoked.insert(access_key_id.to_owned());
+    }
+
     /// Gives `role_arn` a trust policy condition `aws:MultiFactorAuthPresent = true`:
     /// `AssumeRole` needs a good `SerialNumber` + `TokenCode`, or a signature with session
     /// credentials obtained with MFA; otherwise `AccessDenied`.

@@ -68,6 +68,8 @@ pub(super) struct State {
     pub(super) role_ids: HashMap<String, String>,
     pub(super) mfa: MfaVerifier,
     pub(super) ids: IdGen,
+    /// Access key IDs of issued credentials that were revoked.
+    pub(super) revoked: std::collections::HashSet<String>,
 }
 
 impl State {
@@ -82,6 +84,7 @@ impl State {
             role_ids: HashMap::new(),
             mfa,
             ids,
+            revoked: std::collections::HashSet::new(),
         }
     }
 
