@@ -174,10 +174,10 @@ pub enum Error {
     #[error("could not load the source credentials")]
     SourceCredentials(#[source] CredentialsError),
 
-    /// STS answered with credentials that expire too soon to serve: within the mandatory
-    /// window of a full session, judged on STS's clock when its answer gives its time (else on
-    /// this machine's, which may be ahead of STS's). Retryable, with backoff; they are never
-    /// served.
+    /// STS answered with credentials that expire too soon to serve: in less than a second on
+    /// STS's clock, or, when STS's time is not known (its answers had no readable `Date`),
+    /// within the mandatory window of a full session on this machine's clock, which may be
+    /// ahead of STS's. Retryable, with backoff; they are never served.
     #[error("STS returned credentials that expire in {remaining:?}, too soon to serve")]
     #[non_exhaustive]
     ExpiredOnArrival {

@@ -1,8 +1,8 @@
 //! A machine clock that disagrees with STS's, in virtual time: credentials are judged on STS's
 //! clock (from the `Date` of its answers), so a clock ahead of STS's by hours neither finds
 //! fresh credentials dead nor refreshes in a storm, and one behind refreshes before STS expires
-//! them; credentials that are truly about to expire are never served, and STS is called again
-//! only with the backoff.
+//! them; when STS's time cannot be known, credentials dead by this machine's clock are never
+//! served, and STS is called again only with the backoff.
 
 mod common;
 
@@ -146,32 +146,48 @@ async fn a_clock_behind_sts_refreshes_before_sts_expires_the_credentials() {
 }
 
 #[tokio::test]
-async fn credentials_too_short_lived_to_serve_are_refused_and_sts_is_called_with_backoff() {
+async fn with_sts_time_unknown_credentials_dead_by_this_clock_are_refused_with_backoff() {
     let (_logs, _guard) = capture();
-    let clock = ManualClock::default();
-    // STS (or a delay on the way) hands out credentials with four minutes left: inside the
-    // five-minute mandatory window of a one-hour session.
+    let sts = ManualClock::default();
+    let local = ManualClock::new(sts.now() + 2 * HOUR);
+    // Answers whose Date says nothing: the skew cannot be measured.
     let mock = MockSts::builder()
-        .time_source(clock.clone())
-        .credential_lifetime(4 * MIN)
+        .time_source(sts.clone())
+        .credential_lifetime(HOUR)
+        .date_header(false)
         .start()
         .await;
-    let p = provider(&mock, &clock);
+    let p = provider(&mock, &local);
     let mut callers = 0;
     for _ in 0..60 {
         callers += 1;
         let err = p.provide_credentials().await.unwrap_err();
         let error = Error::find_in(&err).unwrap();
         assert!(
-            matches!(error, Error::ExpiredOnArrival { remaining, .. } if *remaining == 4 * MIN),
+            matches!(error, Error::ExpiredOnArrival { remaining, .. } if remaining.is_zero()),
             "{error:?}"
         );
         assert!(error.is_retryable());
-        clock.advance(10 * SEC);
+        advance(&[&sts, &local], 10 * SEC);
     }
     // One caller every 10 s for 10 minutes: without the check, each would have been an STS
-    // call (and each would have been given dead credentials).
+    // call, and each would have been handed dead credentials.
     let calls = mock.calls(Action::AssumeRole);
     assert!(calls <= 20, "{calls} STS calls for {callers} callers");
     assert!(p.status().expiry.is_none(), "nothing was served or kept");
+}
+
+#[tokio::test]
+async fn short_lived_credentials_are_served_when_sts_time_is_known() {
+    let (_logs, _guard) = capture();
+    let clock = ManualClock::default();
+    let mock = MockSts::builder()
+        .time_source(clock.clone())
+        .credential_lifetime(4 * MIN)
+        .start()
+        .await;
+    let p = provider(&mock, &clock);
+    let creds = p.provide_credentials().await.unwrap();
+    assert_eq!(creds.expiry(), Some(clock.now() + 4 * MIN));
+    assert_eq!(p.status().expiry, Some(clock.now() + 4 * MIN));
 }

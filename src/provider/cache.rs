@@ -116,6 +116,8 @@ pub(crate) struct Cache {
     skew_ms: AtomicI64,
     /// Whether a skew worth saying was logged.
     skew_said: AtomicBool,
+    /// Whether STS's time was ever known.
+    skew_known: AtomicBool,
 }
 
 /// What the warm path decided.
@@ -148,6 +150,7 @@ impl Cache {
             sleep: sleep.filter(|_| timed),
             skew_ms: AtomicI64::new(0),
             skew_said: AtomicBool::new(false),
+            skew_known: AtomicBool::new(false),
             current: ArcSwapOption::empty(),
             advisory_gate: AtomicU64::new(0),
             loaded: AtomicBool::new(false),
@@ -402,12 +405,17 @@ impl Cache {
     /// STS's clock (the last answer's `Date` gives this machine's skew), so a clock ahead of
     /// STS's neither finds fresh credentials dead nor refreshes them in a storm, and one behind
     /// it does not serve them past their end. Returns the credentials and their expiry by this
-    /// machine's clock. Credentials with no more than the mandatory window of a full session
-    /// left are refused: serving them would only turn every call into a refresh.
+    /// machine's clock.
+    ///
+    /// Credentials that are dead or about to be are refused, as serving them would only turn
+    /// every call into a refresh: on STS's clock, those with less than a second left; when
+    /// STS's time was never known (no answer had a readable `Date`), those with no more than
+    /// the mandatory window of a full session left by this machine's clock, which may be ahead.
     fn judge(&self, fetched: Fetched, now: SystemTime) -> Result<(Credentials, SystemTime), Error> {
         if let Some(server) = fetched.server_time {
             let skew = signed_ms(server, now);
             self.skew_ms.store(skew, Ordering::Release);
+            self.skew_known.store(true, Ordering::Release);
             let size = std::time::Duration::from_millis(skew.unsigned_abs());
             if size >= SKEW_WORTH_SAYING && !self.skew_said.swap(true, Ordering::AcqRel) {
                 let way = if skew < 0 { "ahead of" } else { "behind" };
@@ -423,8 +431,12 @@ impl Cache {
         let credentials = fetched.credentials;
         let expiry = credentials.expiry().unwrap_or(server_now);
         let remaining = expiry.duration_since(server_now).unwrap_or_default();
-        let (_, mandatory) = self.policy.windows(self.fetch.nominal_lifetime());
-        if remaining <= mandatory {
+        let floor = if self.skew_known.load(Ordering::Acquire) {
+            std::time::Duration::from_secs(1)
+        } else {
+            self.policy.windows(self.fetch.nominal_lifetime()).1
+        };
+        if remaining <= floor {
             return Err(Error::ExpiredOnArrival { remaining });
         }
         Ok((credentials, now + remaining))

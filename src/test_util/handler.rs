@@ -45,7 +45,7 @@ impl Respond for Responder {
                 Some(FaultOutcome::Delay(extra)) => delay += extra,
                 Some(FaultOutcome::Answer(answer)) => {
                     return fault_response(answer, action, &request_id)
-                        .insert_header("date", http_date(now).as_str())
+                        .insert_header("date", http_date(config, now).as_str())
                         .set_delay(delay);
                 }
             }
@@ -59,14 +59,17 @@ impl Respond for Responder {
         };
         response
             .insert_header("x-amzn-RequestId", request_id.as_str())
-            .insert_header("date", http_date(now).as_str())
+            .insert_header("date", http_date(config, now).as_str())
             .set_delay(delay)
     }
 }
 
 /// `Date`, as STS sends it: the mock's own time, so a test can put the machine's clock ahead
-/// of or behind STS's.
-fn http_date(now: SystemTime) -> String {
+/// of or behind STS's; or, when told not to tell, a value that says nothing.
+fn http_date(config: &Config, now: SystemTime) -> String {
+    if !config.date {
+        return "unknown".to_owned();
+    }
     aws_smithy_types::DateTime::from(now)
         .fmt(aws_smithy_types::date_time::Format::HttpDate)
         .unwrap_or_default()

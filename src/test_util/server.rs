@@ -77,6 +77,7 @@ pub struct MockStsBuilder {
     account_id: String,
     mfa_code: Option<String>,
     totp_secret_base32: Option<String>,
+    date: bool,
 }
 
 impl fmt::Debug for MockStsBuilder {
@@ -105,6 +106,7 @@ impl Default for MockStsBuilder {
             account_id: "123456789012".to_owned(),
             mfa_code: None,
             totp_secret_base32: None,
+            date: true,
         }
     }
 }
@@ -149,6 +151,15 @@ impl MockStsBuilder {
         self
     }
 
+    /// Whether answers tell the mock's time in a `Date` header, as STS's do (the default).
+    /// With `false` they carry a `Date` that says nothing (`unknown`), as behind a proxy that
+    /// mangles it, so a client cannot learn STS's time.
+    #[must_use]
+    pub fn date_header(mut self, send: bool) -> Self {
+        self.date = send;
+        self
+    }
+
     /// Check MFA codes as RFC 6238 TOTP (SHA-1, 6 digits, 30 s steps, one step of skew)
     /// from this base32 secret, at the time of the mock's time source.
     #[must_use]
@@ -175,6 +186,7 @@ impl MockStsBuilder {
             account_id: self.account_id,
             time_source: self.time_source,
             credential_lifetime: self.credential_lifetime,
+            date: self.date,
             source_access_key_id: ids.key_id("AKIA"),
             source_secret_access_key: ids.secret_key(),
             user_id: ids.key_id("AIDA"),

@@ -19,6 +19,8 @@ pub(super) struct Config {
     pub(super) account_id: String,
     pub(super) time_source: SharedTimeSource,
     pub(super) credential_lifetime: Option<Duration>,
+    /// Whether answers carry the mock's time as `Date`.
+    pub(super) date: bool,
     pub(super) source_access_key_id: String,
     pub(super) source_secret_access_key: String,
     /// The `AIDA…` id of the IAM user owning the source credentials.
