@@ -108,13 +108,76 @@ pub mod mfa {}
 ///
 /// | | refresh starts | callers wait | on failure |
 /// |---|---|---|---|
-/// | this crate | `min(L/4, 15 min)` before expiry, up to 50 % earlier at random | from `min(L/12, 5 min)` before expiry, for the refresh in flight (never while a prompt is pending and credentials are valid) | keeps valid credentials; backs off (0.5–1 s, doubling up to 30–60 s: half fixed, half random); remembers non-retryable errors 10 s |
+/// | this crate | `min(L/4, 15 min)` before expiry, up to 50 % earlier at random, on a timer (no caller needed) | from `min(L/12, 5 min)` before expiry, for the refresh in flight, only if STS failed the whole advisory window (never while a prompt is pending and credentials are valid) | keeps valid credentials; backs off (0.5–1 s, doubling up to 30–60 s: half fixed, half random); remembers non-retryable errors 10 s |
 /// | aws-config (SDK identity cache) | 5–10 s before expiry | always, during the load, cut off after a load timeout derived from the retry and timeout settings (21.6 s with the defaults) | drops credentials; each waiter retries |
 /// | botocore | 15 min before | 10 min before | advisory: keep; mandatory: raise |
 /// | Go SDK v2 | 5/15/60 min by lifetime | at expiry | serve cached, back off 5–10 min |
 /// | Java SDK v2 | 5 min before, jittered | 1 min before | prefetch: keep; stale: throw or serve |
 ///
 /// `L` is the credentials' lifetime. See [`RefreshPolicy`](crate::RefreshPolicy).
+///
+/// ## On a timer, with no caller
+///
+/// A refresh does not wait for a caller to come in the advisory window: when credentials
+/// arrive, the provider sets a timer for the start of that window (with its jitter) on the
+/// tokio runtime they arrived on, and a failed refresh is retried there with the backoff while
+/// the credentials are valid. So a service called once every half hour, a queue consumer or a
+/// worker at night finds fresh credentials as a busy service does: no caller waits for STS
+/// unless STS has failed for the whole advisory window. An idle provider makes one STS call
+/// per credential lifetime, and a fleet loaded together spreads its refreshes with the jitter.
+/// The timer holds no strong reference to the provider: it ends with the last clone.
+///
+/// Which providers use it is [`RefreshPolicy::scheduled`](crate::RefreshPolicy::scheduled):
+///
+/// | [`ScheduledRefresh`](crate::ScheduledRefresh) | providers refreshed on a timer |
+/// |---|---|
+/// | `Unattended` (default) | those that never ask a person: no MFA, or a token source that answers by itself, as [`Totp`](crate::mfa::Totp) |
+/// | `Always` | all, those that prompt included: the prompt comes ahead of expiry |
+/// | `Off` | none: refreshes start as callers come |
+///
+/// The default leaves prompting providers to their callers because a person should not be
+/// asked for a code every 45 minutes, at night, by a tool nobody is using; when a caller does
+/// come in the advisory window the prompt runs in the background, and callers never wait on it
+/// while the credentials are valid. A desktop application with a person at hand may prefer
+/// `Always`. Without a tokio runtime (a provider driven by code no runtime runs), and with an
+/// injected [`time_source`](crate::builder::ProviderBuilder::time_source) but no
+/// [`sleep_impl`](crate::builder::ProviderBuilder::sleep_impl) that follows it, there is no
+/// timer.
+///
+/// ## Clocks that disagree with STS's
+///
+/// The provider reads STS's time from the `Date` of its answers and judges the credentials'
+/// remaining life on STS's clock. A machine clock hours ahead of STS's therefore neither finds
+/// fresh credentials expired (and calls STS on every load, as a provider that trusts its clock
+/// does) nor is given dead ones; a clock behind STS's refreshes before STS expires the
+/// credentials. A skew of a minute or more is logged once, with its size. When STS's time
+/// cannot be known (its answers carry no readable `Date`), credentials that have no more than
+/// the mandatory window of a full session left by this machine's clock are refused with
+/// [`Error::ExpiredOnArrival`](crate::Error::ExpiredOnArrival): never served, and STS is called
+/// again with the backoff, not on every call.
+///
+/// ## When a service rejects the credentials
+///
+/// Credentials can die before their expiry (a session revoked, a key deactivated). An SDK
+/// client with [`heal_on_rejection`](crate::AssumeRoleProvider::heal_on_rejection) as an
+/// interceptor tells the provider when a service answers `ExpiredToken`,
+/// `InvalidClientTokenId` or another of [`REJECTION_CODES`](crate::REJECTION_CODES): the
+/// provider drops exactly those credentials (only while they are its current ones) and
+/// fetches new ones, once for a storm of rejections; as a retry classifier too, it has the
+/// rejected request retried with the new credentials.
+///
+/// ```no_run
+/// # fn demo(provider: sts_assume_role::AssumeRoleProvider, config: &aws_types::SdkConfig) {
+/// let heal = provider.heal_on_rejection();
+/// let sts = aws_sdk_sts::Client::from_conf(
+///     aws_sdk_sts::config::Builder::from(config)
+///         .credentials_provider(provider)
+///         .interceptor(heal.clone())
+///         .retry_classifier(heal)
+///         .build(),
+/// );
+/// # }
+/// ```
 ///
 /// ## With a credential cache
 ///

@@ -4,7 +4,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
@@ -121,6 +121,10 @@ pub struct InProcessSts {
     clock: SharedTimeSource,
     lifetime: Duration,
     calls: Arc<AtomicU64>,
+    /// While set, every call gets `503 ServiceUnavailable`.
+    down: Arc<AtomicBool>,
+    /// Whether answers carry its clock's time as `Date`, as STS's do.
+    date: bool,
 }
 
 impl InProcessSts {
@@ -129,7 +133,20 @@ impl InProcessSts {
             clock,
             lifetime: Duration::from_secs(3600),
             calls: Arc::new(AtomicU64::new(0)),
+            down: Arc::new(AtomicBool::new(false)),
+            date: true,
         }
+    }
+
+    /// Answers without a usable `Date`.
+    pub fn without_date(mut self) -> Self {
+        self.date = false;
+        self
+    }
+
+    /// Fails every call (`true`) or answers again (`false`).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::Relaxed);
     }
 
     /// AssumeRole calls answered so far.
@@ -138,7 +155,7 @@ impl InProcessSts {
     }
 
     /// An STS client whose requests this answers, signing with static keys and reading time
-    /// from the same clock.
+    /// from the same clock, and retrying nothing (each call counted is one the provider made).
     pub fn client(&self) -> aws_sdk_sts::Client {
         let config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -153,6 +170,7 @@ impl InProcessSts {
             .identity_cache(IdentityCache::no_cache())
             .time_source(self.clock.clone())
             .http_client(self.clone())
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
             .build();
         aws_sdk_sts::Client::from_conf(config)
     }
@@ -186,9 +204,24 @@ impl InProcessSts {
 impl HttpConnector for InProcessSts {
     fn call(&self, _request: HttpRequest) -> HttpConnectorFuture {
         let n = self.calls.fetch_add(1, Ordering::Relaxed) + 1;
-        let body = self.body(n, self.clock.now() + self.lifetime);
-        let status = StatusCode::try_from(200).expect("valid status");
-        HttpConnectorFuture::ready(Ok(HttpResponse::new(status, SdkBody::from(body))))
+        let now = self.clock.now();
+        let mut response = if self.down.load(Ordering::Relaxed) {
+            let body = "<ErrorResponse><Error><Type>Receiver</Type><Code>ServiceUnavailable</Code>\
+                        <Message>Service unavailable</Message></Error>\
+                        <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>";
+            let status = StatusCode::try_from(503).expect("valid status");
+            HttpResponse::new(status, SdkBody::from(body))
+        } else {
+            let status = StatusCode::try_from(200).expect("valid status");
+            HttpResponse::new(status, SdkBody::from(self.body(n, now + self.lifetime)))
+        };
+        if self.date {
+            let date = DateTime::from(now)
+                .fmt(Format::HttpDate)
+                .expect("formattable time");
+            response.headers_mut().insert("date", date);
+        }
+        HttpConnectorFuture::ready(Ok(response))
     }
 }
 
