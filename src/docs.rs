@@ -135,8 +135,12 @@ pub mod mfa {}
 /// | `Always` | all, those that prompt included: the prompt comes ahead of expiry |
 /// | `Off` | none: refreshes start as callers come |
 ///
-/// The default leaves prompting providers to their callers because a person should not be
-/// asked for a code every 45 minutes, at night, by a tool nobody is using; when a caller does
+/// A refresh on a timer never asks a person, not even through its source: a role refreshed on a
+/// timer over an [`MfaSession`](crate::MfaSession) that has ended fails with
+/// [`MfaError::Unattended`](crate::mfa::MfaError::Unattended) instead of prompting (the role's
+/// valid credentials are still served, and the next caller's refresh asks). The default also
+/// leaves prompting providers to their callers, because a person should not be asked for a
+/// code every 45 minutes, at night, by a tool nobody is using; when a caller does
 /// come in the advisory window the prompt runs in the background, and callers never wait on it
 /// while the credentials are valid. A desktop application with a person at hand may prefer
 /// `Always`. Without a tokio runtime (a provider driven by code no runtime runs), and with an

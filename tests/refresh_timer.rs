@@ -333,3 +333,67 @@ fn a_provider_built_outside_any_runtime_refreshes_on_a_timer_inside_one() {
     drop(p);
     setup.block_on(async { drop(mock) });
 }
+
+#[tokio::test]
+async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
+    use aws_credential_types::provider::ProvideCredentials;
+    use sts_assume_role::{Error, MfaSession};
+
+    let clock = ManualClock::default();
+    let mock = MockSts::builder().time_source(clock.clone()).start().await; // any code
+    let prompts = Arc::new(AtomicU32::new(0));
+    let counter = Arc::clone(&prompts);
+    let codes = AtomicU32::new(200_000);
+    // A 15-minute MFA session asking a person, under a role refreshed on a timer.
+    let session = MfaSession::builder(
+        "arn:aws:iam::123456789012:mfa/alice",
+        mfa::from_fn(move |_: &MfaContext| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            TokenCode::new(codes.fetch_add(1, Ordering::SeqCst).to_string())
+                .map_err(MfaError::failed)
+        }),
+    )
+    .sdk_config(&mock.sdk_config())
+    .duration(15 * 60 * SEC)
+    .mfa_devices(MfaDevices::new())
+    .time_source(clock.clone())
+    .sleep_impl(clock.clone())
+    .build()
+    .unwrap();
+    let role = AssumeRoleProvider::builder(request())
+        .sdk_config(&mock.sdk_config())
+        .source_credentials(session)
+        .time_source(clock.clone())
+        .sleep_impl(clock.clone())
+        .build()
+        .unwrap();
+    role.prefetch().await.unwrap();
+    assert_eq!(prompts.load(Ordering::SeqCst), 1);
+
+    // The role's timer comes when the session has ended: nobody is there to answer.
+    to_refresh(&clock, &role);
+    until("the timer's refresh to fail", || {
+        role.status().consecutive_failures >= 1 && !role.status().refreshing
+    })
+    .await;
+    assert_eq!(
+        prompts.load(Ordering::SeqCst),
+        1,
+        "no prompt with no caller"
+    );
+    let error = role.status().last_error.unwrap();
+    assert!(
+        matches!(Error::find_in(&*error), Some(Error::SourceCredentials(_))),
+        "{error:?}"
+    );
+    // Callers are still served the valid role credentials.
+    role.provide_credentials().await.unwrap();
+
+    // Once the backoff is over, a caller's refresh may ask, in the background.
+    clock.set(role.status().retry_at.unwrap() + SEC);
+    role.provide_credentials().await.unwrap();
+    until("the prompt a caller's refresh asks", || {
+        prompts.load(Ordering::SeqCst) == 2
+    })
+    .await;
+}

@@ -157,6 +157,10 @@ pub enum MfaError {
     /// The source panicked. Its message is not kept: it could hold a code.
     #[error("the MFA token source panicked")]
     Panicked,
+    /// No code was asked for: a refresh no caller asked for (on a timer, for a provider above
+    /// this one) does not prompt a person. The next caller's refresh asks.
+    #[error("no MFA code asked for: no caller is waiting, and the token source asks a person")]
+    Unattended,
 }
 
 impl MfaError {

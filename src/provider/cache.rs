@@ -12,7 +12,9 @@ use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep};
 use futures_util::FutureExt;
 use futures_util::future::Shared;
 
-use super::fetch::{BoxFuture, Fetch, FetchContext, Fetched, Subject, event};
+use super::fetch::{
+    BoxFuture, Fetch, FetchContext, Fetched, Subject, attended_as, event, unattended,
+};
 use super::policy::{RefreshPolicy, Schedule, ScheduledRefresh};
 use crate::clock::{self, Clock};
 use crate::error::Error;
@@ -288,15 +290,26 @@ impl Cache {
     }
 
     /// Spawns the refresh task and records it as the flight. Called with the lock held.
+    /// A refresh for the timer is unattended (no caller waits on it), as is one started for a
+    /// refresh that is (a provider above loading this one as its source).
     fn launch(
         self: &Arc<Self>,
         ctl: &mut Control,
         now: SystemTime,
     ) -> Shared<BoxFuture<FlightResult>> {
+        self.launch_as(ctl, now, unattended())
+    }
+
+    fn launch_as(
+        self: &Arc<Self>,
+        ctl: &mut Control,
+        now: SystemTime,
+        unattended: bool,
+    ) -> Shared<BoxFuture<FlightResult>> {
         self.advisory_gate.store(u64::MAX, Ordering::Release);
         event!(debug, self.subject(), "refresh started");
         let this = Arc::clone(self);
-        let work = async move { this.refresh(now).await };
+        let work = attended_as(unattended, async move { this.refresh(now).await });
         let (result, abort): (BoxFuture<FlightResult>, _) =
             match tokio::runtime::Handle::try_current() {
                 Ok(handle) => {
@@ -503,7 +516,7 @@ impl Cache {
             return;
         }
         event!(debug, self.subject(), "scheduled refresh: no caller needed");
-        let _running = self.launch(&mut ctl, now);
+        let _running = self.launch_as(&mut ctl, now, true);
     }
 
     /// Forgets the cached credentials and any remembered failure; with `only`, only if the

@@ -70,6 +70,22 @@ macro_rules! event {
 }
 pub(crate) use event;
 
+tokio::task_local! {
+    /// Set in a refresh no caller asked for (started by a timer), and in the refreshes of the
+    /// sources it loads: no person is waiting, so none is asked for a code.
+    static UNATTENDED: bool;
+}
+
+/// Whether the current refresh has no caller behind it.
+pub(crate) fn unattended() -> bool {
+    UNATTENDED.try_with(|u| *u).unwrap_or(false)
+}
+
+/// `work`, marked unattended (or not) for the fetches it runs.
+pub(crate) fn attended_as<F: Future>(unattended: bool, work: F) -> impl Future<Output = F::Output> {
+    UNATTENDED.scope(unattended, work)
+}
+
 /// What a fetch needs to know about the cache asking for it.
 #[derive(Debug)]
 pub(crate) struct FetchContext {
@@ -139,12 +155,16 @@ impl MfaConfig {
         MfaContext::new(self.serial.clone(), role_arn.map(str::to_owned), reason, 1)
     }
 
-    /// Runs `call` with a fresh code, asking again when STS rejects one.
+    /// Runs `call` with a fresh code, asking again when STS rejects one. A refresh with no
+    /// caller behind it (see [`unattended`]) does not ask an interactive source.
     pub(crate) async fn with_code<T, F, Fut>(&self, ctx: MfaContext, call: F) -> Result<T, Error>
     where
         F: FnMut(crate::request::TokenCode) -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
+        if unattended() && self.source.interactive() {
+            return Err(Error::Mfa(crate::mfa::MfaError::Unattended));
+        }
         with_code(
             &self.device,
             &*self.source,
