@@ -135,7 +135,7 @@ pub mod mfa {}
 /// | `Always` | all, those that prompt included: the prompt comes ahead of expiry |
 /// | `Off` | none: refreshes start as callers come |
 ///
-/// A refresh on a timer never asks a person, not even through its source: a role refreshed on a
+/// Unless told `Always`, a refresh on a timer never asks a person, not even through its source: a role refreshed on a
 /// timer over an [`MfaSession`](crate::MfaSession) that has ended fails with
 /// [`MfaError::Unattended`](crate::mfa::MfaError::Unattended) instead of prompting (the role's
 /// valid credentials are still served, and the next caller's refresh asks). The default also

@@ -516,7 +516,10 @@ impl Cache {
             return;
         }
         event!(debug, self.subject(), "scheduled refresh: no caller needed");
-        let _running = self.launch_as(&mut ctl, now, true);
+        // Unattended, so no person is asked, unless told a person is at hand to answer
+        // ahead of expiry.
+        let unattended = self.policy.scheduled != ScheduledRefresh::Always;
+        let _running = self.launch_as(&mut ctl, now, unattended);
     }
 
     /// Forgets the cached credentials and any remembered failure; with `only`, only if the

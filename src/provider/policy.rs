@@ -86,8 +86,10 @@ pub enum ScheduledRefresh {
     #[default]
     Unattended,
     /// Every provider, those that prompt a person included: the prompt comes ahead of expiry
-    /// even with no caller, for an application where a person is at hand (a desktop tool) and
-    /// a prompt is better than a request that waits.
+    /// even with no caller (from this provider's source too), for an application where a
+    /// person is at hand (a desktop tool) and a prompt is better than a request that waits.
+    /// Otherwise a timer's refresh never prompts, not even through a source
+    /// ([`MfaError::Unattended`](crate::mfa::MfaError::Unattended)).
     Always,
     /// None: refreshes start only when a caller comes in the advisory window, or must wait in
     /// the mandatory window.
