@@ -79,6 +79,11 @@ fn cache_entry() {
 }
 
 #[test]
+fn rejection() {
+    replay("rejection", checks::rejection::check);
+}
+
+#[test]
 fn profile_files() {
     replay("profile_files", checks::profile_files::check);
 }

@@ -7,6 +7,7 @@
 
 pub mod cache_entry;
 pub mod profile_files;
+pub mod rejection;
 pub mod request_params;
 pub mod shorthand;
 pub mod totp_secret;
