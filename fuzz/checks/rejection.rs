@@ -55,5 +55,9 @@ pub fn check(data: &[u8]) {
     let mut ctx = InterceptorContext::new(Input::doesnt_matter());
     ctx.set_response(response);
     let action = heal().classify_retry(&ctx);
-    assert_eq!(action, RetryAction::NoActionIndicated, "no signing note, no healing");
+    assert_eq!(
+        action,
+        RetryAction::NoActionIndicated,
+        "no signing note, no healing"
+    );
 }
