@@ -44,8 +44,9 @@
 ///
 /// One code buys session credentials from `GetSessionToken` (12 hours by default, up to 36);
 /// every role provider uses them as source credentials and refreshes without asking, as
-/// aws-vault does. Assuming a role from an MFA session is not role chaining, so role sessions
-/// can still last up to 12 hours.
+/// aws-vault does. A role assumed with the session's credentials lasts at most an hour (AWS
+/// limits it as it limits role chaining; a `DurationSeconds` over 3600 is refused before STS is
+/// called), and is refreshed hourly without a prompt for as long as the session lives.
 ///
 /// ```no_run
 /// # async fn demo(base: aws_types::SdkConfig) -> Result<(), Box<dyn std::error::Error>> {

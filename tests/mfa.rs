@@ -442,7 +442,7 @@ async fn direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt(
 }
 
 #[tokio::test]
-async fn role_chaining_over_one_hour_is_refused_but_mfa_sessions_are_not_chaining() {
+async fn no_role_is_assumed_for_more_than_an_hour_from_a_role_or_an_mfa_session() {
     let clock = ManualClock::default();
     let mock = totp_mock(&clock).await;
     let hop1 =
@@ -480,17 +480,42 @@ async fn role_chaining_over_one_hour_is_refused_but_mfa_sessions_are_not_chainin
         .unwrap();
     chained.provide_credentials().await.unwrap();
 
-    // From an MFA session, two hours are fine: STS (and the mock) agree.
+    // From an MFA session, as from a role: AWS limits the role to an hour. No path gets more,
+    // the session as itself or wrapped; an hour is fine.
     let session = session(&mock, &clock, totp(&clock), "chaining");
     mock.require_mfa("arn:aws:iam::123456789012:role/hop2");
-    let from_session = AssumeRoleProvider::builder(long)
+    let sources = [
+        aws_credential_types::provider::SharedCredentialsProvider::new(session.clone()),
+        aws_credential_types::provider::SharedCredentialsProvider::new(
+            aws_credential_types::provider::SharedCredentialsProvider::new(session.clone()),
+        ),
+    ];
+    let calls = mock.calls(Action::AssumeRole);
+    for source in sources {
+        let err = AssumeRoleProvider::builder(long.clone())
+            .sdk_config(&config(&mock))
+            .source_credentials(source)
+            .time_source(clock.clone())
+            .build()
+            .unwrap()
+            .provide_credentials()
+            .await
+            .unwrap_err();
+        let Some(Error::InvalidRequest(errors)) = Error::find_in(&err) else {
+            panic!("{err:?}")
+        };
+        assert!(errors.to_string().contains("MFA session"), "{errors}");
+    }
+    assert_eq!(mock.calls(Action::AssumeRole), calls, "refused before STS");
+    let hour = long.with_duration(sts_assume_role::request::SessionDuration::ROLE_CHAINING_MAX);
+    let from_session = AssumeRoleProvider::builder(hour)
         .sdk_config(&config(&mock))
         .source_credentials(session)
         .time_source(clock.clone())
         .build()
         .unwrap();
     let creds = from_session.provide_credentials().await.unwrap();
-    assert_eq!(creds.expiry().unwrap(), clock.now() + 2 * HOUR);
+    assert_eq!(creds.expiry().unwrap(), clock.now() + HOUR);
 }
 
 #[tokio::test]

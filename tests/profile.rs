@@ -778,6 +778,42 @@ async fn mistakes_of_the_builder_itself_are_found_by_build() {
 }
 
 #[tokio::test]
+async fn under_an_mfa_session_a_role_of_more_than_an_hour_is_refused_naming_duration_seconds() {
+    let config = format!(
+        "[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n\
+         duration_seconds = 7200\n"
+    );
+    let files = Files::new(&config, KEYS);
+    let builder = || {
+        from_profile("dev")
+            .environment(files.env())
+            .client(offline_sts())
+            .mfa(code_123456())
+    };
+    // Without an MFA session the role sends the code itself and may last two hours.
+    builder().build().await.unwrap();
+    let err = builder()
+        .mfa_session(std::time::Duration::from_secs(12 * 3600))
+        .build()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ProfileErrorKind::InvalidValue, "{err:?}");
+    let at = err.location().unwrap();
+    assert_eq!(
+        (at.profile(), at.key(), at.file()),
+        (
+            "dev",
+            Some("duration_seconds"),
+            files.config_path().as_str()
+        )
+    );
+    let rule = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<InvalidParameter>())
+        .unwrap();
+    assert!(rule.rule().contains("MFA session"), "{rule}");
+}
+
+#[tokio::test]
 async fn build_after_resolve_reads_the_files_once() {
     let mock = MockSts::start().await;
     let files = Files::with_base(

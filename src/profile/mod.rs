@@ -39,7 +39,7 @@
 //! | `credential_source` | `Environment`, `Ec2InstanceMetadata` or `EcsContainer`, instead of `source_profile` |
 //! | `role_session_name` | `RoleSessionName`; else a generated `sts-assume-role-<unix seconds>` |
 //! | `external_id` | `ExternalId` |
-//! | `duration_seconds` | `DurationSeconds` (at most 3600 for a role assumed with another role's credentials) |
+//! | `duration_seconds` | `DurationSeconds` (at most 3600 for a role assumed with another role's credentials, or with an MFA session's under [`mfa_session`](ProviderBuilder::mfa_session)) |
 //! | `mfa_serial` | `SerialNumber`; codes come from the builder's [`mfa`](ProviderBuilder::mfa) source |
 //! | `region` | of the selected profile: the region of every STS call of the chain |
 //!
@@ -80,6 +80,7 @@ pub use env::Environment;
 pub use error::{Location, ProfileError, ProfileErrorKind};
 
 use crate::mfa::TokenSource;
+use crate::provider::fetch::chaining_rule;
 use crate::provider::session::session_duration_rule;
 use crate::provider::{AssumeRoleProvider, MfaSession, NoSts, ProviderBuilder, WithSts};
 use chain::{Files, Origin, key};
@@ -113,7 +114,9 @@ impl<S> ProviderBuilder<ForProfile, S> {
     /// session is cached too, so it outlives the process.
     ///
     /// The trust policy's `aws:MultiFactorAuthPresent` is satisfied by the session; a
-    /// `aws:MultiFactorAuthAge` limit counts from when the session was made.
+    /// `aws:MultiFactorAuthAge` limit counts from when the session was made. AWS limits a role
+    /// assumed with an MFA session's credentials to one hour: that role's `duration_seconds`
+    /// over 3600 is refused by [`build`](ProviderBuilder::build), naming the key.
     pub fn mfa_session(mut self, duration: Duration) -> Self {
         self.kind.mfa_session = Some(duration);
         self
@@ -165,6 +168,18 @@ impl<S> ProviderBuilder<ForProfile, S> {
             return Err(ProfileError::invalid_option(
                 "mfa_session",
                 crate::request::ValidationErrors::from(broken),
+            ));
+        }
+        // The first role with an `mfa_serial` is assumed with an MFA session's credentials
+        // under `mfa_session`, which AWS limits to an hour as it limits role chaining.
+        if let (Some(_), Some(_), Some(first)) =
+            (self.kind.mfa_session, &self.kind.mfa, chain.roles().first())
+            && first.request().serial_number().is_some()
+            && let Some(broken) = first.request().duration().and_then(chaining_rule)
+        {
+            return Err(ProfileError::invalid_value(
+                first.location(key::DURATION_SECONDS),
+                broken,
             ));
         }
         if self.kind.mfa.is_none()

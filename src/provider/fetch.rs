@@ -253,11 +253,13 @@ pub(crate) fn mark(mut credentials: Credentials, feature: AwsCredentialFeature) 
     credentials
 }
 
-/// Whether `credentials` say they are a role session from an AssumeRole call: every set this
-/// crate's providers return does, as do those of the SDK's AssumeRole, web identity and SAML
-/// providers. The mark is a property of the credentials themselves, so it survives any wrapper
-/// that hands them on.
-pub(crate) fn is_role_session(credentials: &Credentials) -> bool {
+/// Whether `credentials` say they limit a role assumed with them to one hour: a role
+/// session's (every set an [`AssumeRoleProvider`](crate::AssumeRoleProvider) returns, and those
+/// of the SDK's AssumeRole, web identity and SAML providers: role chaining), or an MFA
+/// session's from `GetSessionToken` (every set an [`MfaSession`](crate::MfaSession) returns;
+/// AWS limits a role assumed with them to one hour too). The mark is a property of the
+/// credentials themselves, so it survives any wrapper that hands them on.
+pub(crate) fn caps_at_one_hour(credentials: &Credentials) -> bool {
     credentials
         .get_property::<Vec<AwsCredentialFeature>>()
         .is_some_and(|features| {
@@ -269,18 +271,19 @@ pub(crate) fn is_role_session(credentials: &Credentials) -> bool {
                         | AwsCredentialFeature::CredentialsStsAssumeRoleWebId
                         | AwsCredentialFeature::CredentialsProfileStsWebIdToken
                         | AwsCredentialFeature::CredentialsEnvVarsStsWebIdToken
+                        | AwsCredentialFeature::CredentialsStsSessionToken
                 )
             })
         })
 }
 
-/// The rule STS applies to role chaining, checked before STS is called: a role assumed with
-/// another role session's credentials lasts at most an hour.
+/// The rule STS applies to a role assumed with temporary credentials (another role session's:
+/// role chaining; or an MFA session's), checked before STS is called: it lasts at most an hour.
 pub(crate) fn chaining_rule(duration: SessionDuration) -> Option<InvalidParameter> {
     (duration > SessionDuration::ROLE_CHAINING_MAX).then(|| {
         InvalidParameter::new(
             Parameter::DurationSeconds,
-            "must be at most 3600 seconds when the source credentials are an assumed role's (role chaining)",
+            "must be at most 3600 seconds when the source credentials are temporary (an assumed role's: role chaining; or an MFA session's)",
             duration.as_secs().to_string(),
         )
     })
@@ -383,7 +386,7 @@ impl StsFetch {
             return Ok(self.client.clone());
         };
         let credentials = load_source(source).await?;
-        if is_role_session(&credentials)
+        if caps_at_one_hour(&credentials)
             && let Some(broken) = self.request.duration().and_then(chaining_rule)
         {
             return Err(Error::InvalidRequest(broken.into()));

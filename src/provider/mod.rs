@@ -232,11 +232,12 @@ impl<S> ProviderBuilder<ForRole, S> {
     /// chaining), the SDK's providers, your own. They are loaded before each call to STS,
     /// without the SDK's identity cache or its load timeout.
     ///
-    /// Role chaining is judged on the credentials themselves, not on the type of the source:
-    /// when they say they are a role session (every set an `AssumeRoleProvider` returns does,
-    /// as do those of the SDK's AssumeRole, web identity and SAML providers, however wrapped),
-    /// a `DurationSeconds` over 3600 is refused before STS is called, with
-    /// [`Error::InvalidRequest`], as STS would refuse it.
+    /// The one-hour limit STS puts on a role assumed with temporary credentials is judged on
+    /// the credentials themselves, not on the type of the source: when they say they are a role
+    /// session (role chaining: every set an `AssumeRoleProvider` returns does, as do those of
+    /// the SDK's AssumeRole, web identity and SAML providers) or an MFA session's (every set an
+    /// [`MfaSession`] returns), however wrapped, a `DurationSeconds` over 3600 is refused
+    /// before STS is called, with [`Error::InvalidRequest`], as STS would refuse it.
     pub fn source_credentials(mut self, source: impl ProvideCredentials + 'static) -> Self {
         self.kind.source = Some(SharedCredentialsProvider::new(source));
         self

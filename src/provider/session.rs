@@ -26,7 +26,8 @@ use crate::request::{IntoParam, InvalidParameter, Parameter, SerialNumber, Valid
 /// Use it as the source credentials of any number of
 /// [`AssumeRoleProvider`](crate::AssumeRoleProvider)s: roles whose trust policy requires
 /// `aws:MultiFactorAuthPresent` then refresh hourly with no prompt while the session lives, as
-/// aws-vault does. Assuming a role from an MFA session is not role chaining.
+/// aws-vault does. AWS limits a role assumed with an MFA session's credentials to one hour, as
+/// for role chaining: a provider over a session refuses a `DurationSeconds` over 3600.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

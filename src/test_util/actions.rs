@@ -186,7 +186,10 @@ pub(super) fn assume_role(
         .unwrap_or(ONE_HOUR);
     let policy = state.roles.get(role_arn).copied().unwrap_or_default();
 
-    if caller.kind == CallerKind::Role && duration > ONE_HOUR {
+    // A role assumed with temporary credentials lasts at most an hour: another role's (role
+    // chaining), or an MFA session's from GetSessionToken.
+    let temporary = matches!(caller.kind, CallerKind::Role | CallerKind::Session { .. });
+    if temporary && duration > ONE_HOUR {
         return Err(StsError::validation(
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining",
         ));

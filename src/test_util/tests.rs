@@ -456,15 +456,19 @@ async fn require_mfa_denies_without_a_code_or_an_mfa_session() {
     assume(&client(&mock, Some(session.credentials())), "sess")
         .await
         .expect("an MFA session satisfies the role");
-    // Not role chaining: a session assumes a role for longer than an hour.
-    client(&mock, Some(session.credentials()))
+    // As STS does, the mock limits a role assumed with session credentials to an hour, as it
+    // limits role chaining.
+    let long = client(&mock, Some(session.credentials()))
         .assume_role()
         .role_arn(ROLE)
         .role_session_name("long")
         .duration_seconds(7200)
         .send()
         .await
-        .expect("sessions are not role chaining");
+        .unwrap_err();
+    let (code, message) = code_and_message(&long);
+    assert_eq!(code, "ValidationError");
+    assert!(message.contains("1 hour session limit"), "{message}");
 }
 
 /// Session credentials from `GetSessionToken` with an MFA code.
