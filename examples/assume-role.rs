@@ -121,6 +121,10 @@ struct Args {
     #[arg(long, value_name = "ProviderArn=ARN,ContextAssertion=A", num_args = 1..)]
     provided_contexts: Vec<String>,
 
+    /// The least size of the session token, in bytes (0-4096); STS pads the token to it.
+    #[arg(long, value_name = "BYTES")]
+    minimum_session_token_size: Option<u32>,
+
     /// Send requests to this URL instead of the STS endpoint.
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
@@ -353,6 +357,9 @@ fn request_from(args: &Args) -> Result<AssumeRoleRequest, Invalid> {
     }
     if let Some(identity) = &args.source_identity {
         builder = builder.source_identity(identity);
+    }
+    if let Some(bytes) = args.minimum_session_token_size {
+        builder = builder.minimum_session_token_size(bytes);
     }
     builder
         .build()

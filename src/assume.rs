@@ -35,6 +35,7 @@ pub struct AssumedRole {
     packed_policy_size: Option<u32>,
     source_identity: Option<String>,
     session_token_utilization: Option<u32>,
+    session_token_size: Option<u32>,
 }
 
 impl fmt::Debug for AssumedRole {
@@ -45,6 +46,7 @@ impl fmt::Debug for AssumedRole {
             .field("packed_policy_size", &self.packed_policy_size)
             .field("source_identity", &self.source_identity)
             .field("session_token_utilization", &self.session_token_utilization)
+            .field("session_token_size", &self.session_token_size)
             .finish()
     }
 }
@@ -72,15 +74,26 @@ impl AssumedRole {
     }
 
     /// `PackedPolicySize`: how full the packed session policies and tags are, in percent of
-    /// STS's limit. Present when the request carried session policies or tags.
+    /// STS's limit. Present when the request carried session policies or tags. Deprecated by
+    /// STS since 2026-06-17 in favour of
+    /// [`session_token_utilization`](Self::session_token_utilization), which STS sends beside
+    /// it.
     pub fn packed_policy_size(&self) -> Option<u32> {
         self.packed_policy_size
     }
 
-    /// `SessionTokenUtilization`: how much of the largest allowed session token this one uses,
-    /// in percent. Newer STS answers carry it beside `PackedPolicySize`.
+    /// `SessionTokenUtilization`: how much of the largest session token STS allows this one
+    /// uses, in percent. Past 100 % STS refuses the request (`PackedPolicyTooLarge`); a
+    /// provider warns, once, past a threshold you set
+    /// ([`token_utilization_warning`](crate::builder::ProviderBuilder::token_utilization_warning)).
     pub fn session_token_utilization(&self) -> Option<u32> {
         self.session_token_utilization
+    }
+
+    /// `SessionTokenSize`: the size of the session token, in bytes (at least the request's
+    /// `MinimumSessionTokenSize`).
+    pub fn session_token_size(&self) -> Option<u32> {
+        self.session_token_size
     }
 
     /// `SourceIdentity`, if the request set one.
@@ -114,6 +127,7 @@ impl AssumedRole {
             session_token_utilization: out
                 .session_token_utilization
                 .and_then(|n| u32::try_from(n).ok()),
+            session_token_size: out.session_token_size.and_then(|n| u32::try_from(n).ok()),
         })
     }
 }
@@ -214,6 +228,10 @@ impl AssumeRoleRequest {
         }
         if let Some(v) = self.source_identity() {
             op = op.source_identity(v.as_str());
+        }
+        if let Some(v) = self.minimum_session_token_size() {
+            // At most 4096: always fits.
+            op = op.minimum_session_token_size(i32::try_from(v.as_bytes()).unwrap_or(i32::MAX));
         }
         for c in self.provided_contexts() {
             op = op.provided_contexts(

@@ -67,8 +67,8 @@ pub mod test_util;
 pub use assume::{AssumedRole, AssumedRoleUser};
 pub use error::{Error, StsErrorCode};
 pub use provider::{
-    AssumeRoleProvider, HealOnRejection, MfaSession, REJECTION_CODES, RefreshPolicy,
-    ScheduledRefresh, Status,
+    AssumeRoleProvider, DEFAULT_UTILIZATION_WARNING, HealOnRejection, MfaSession, REJECTION_CODES,
+    RefreshPolicy, ScheduledRefresh, Status,
 };
 pub use request::{AssumeRoleRequest, InvalidParameter, Parameter, ValidationErrors};
 

@@ -389,6 +389,31 @@ fn at_most_50_tags_with_case_insensitively_unique_keys() {
     );
 }
 
+#[test]
+fn minimum_session_token_size_is_0_to_4096_bytes() {
+    for ok in [0, 1, 4096] {
+        let request = base().minimum_session_token_size(ok).build().unwrap();
+        assert_eq!(
+            request.minimum_session_token_size().map(|m| m.as_bytes()),
+            Some(ok)
+        );
+    }
+    let err = base().minimum_session_token_size(4097).build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "MinimumSessionTokenSize: must be 0-4096 bytes, got 4097"
+    );
+    assert!(err.contains(Parameter::MinimumSessionTokenSize));
+    // Reported last, as STS lists it last.
+    let err = base()
+        .minimum_session_token_size(5000)
+        .duration_seconds(1)
+        .build()
+        .unwrap_err();
+    let order: Vec<String> = err.iter().map(|e| e.parameter().to_string()).collect();
+    assert_eq!(order, ["DurationSeconds", "MinimumSessionTokenSize"]);
+}
+
 /// Found by the `request_params` fuzz target: after an invalid entry, the rules between tags
 /// named the entry by its place among the valid ones.
 #[test]

@@ -25,6 +25,8 @@ const SUCCESS: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/do
       <Expiration>2019-11-09T13:34:41Z</Expiration>
     </Credentials>
     <PackedPolicySize>6</PackedPolicySize>
+    <SessionTokenUtilization>7</SessionTokenUtilization>
+    <SessionTokenSize>29</SessionTokenSize>
   </AssumeRoleResult>
   <ResponseMetadata><RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ResponseMetadata>
 </AssumeRoleResponse>"#;
@@ -93,6 +95,7 @@ async fn every_parameter_reaches_the_wire_under_its_query_name() {
             "arn:aws:iam::aws:contextProvider/IdentityCenter",
             "assertion-1",
         )
+        .minimum_session_token_size(2048)
         .build()
         .unwrap();
     let assumed = request.send(&client(&server)).await.unwrap();
@@ -129,6 +132,7 @@ async fn every_parameter_reaches_the_wire_under_its_query_name() {
             "arn:aws:iam::aws:contextProvider/IdentityCenter",
         ),
         ("ProvidedContexts.member.1.ContextAssertion", "assertion-1"),
+        ("MinimumSessionTokenSize", "2048"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -153,6 +157,8 @@ async fn every_parameter_reaches_the_wire_under_its_query_name() {
         "ARO123EXAMPLE123:TestAR"
     );
     assert_eq!(assumed.packed_policy_size(), Some(6));
+    assert_eq!(assumed.session_token_utilization(), Some(7));
+    assert_eq!(assumed.session_token_size(), Some(29));
     assert_eq!(assumed.source_identity(), Some("Alice"));
     let debug = format!("{assumed:?}");
     assert!(!debug.contains("wJalrXUtnFEMI"), "{debug}");

@@ -75,6 +75,8 @@ fn write_session(
                 }),
                 packed_policy_size: assumed.and_then(AssumedRole::packed_policy_size),
                 source_identity: assumed.and_then(AssumedRole::source_identity),
+                session_token_utilization: assumed.and_then(AssumedRole::session_token_utilization),
+                session_token_size: assumed.and_then(AssumedRole::session_token_size),
             },
         ),
         Output::Env => {
@@ -112,6 +114,10 @@ struct CliResponse<'a> {
     packed_policy_size: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     source_identity: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token_utilization: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_token_size: Option<u32>,
 }
 
 #[derive(Serialize)]

@@ -97,6 +97,10 @@ fn role_arn_flags(args: &Args) -> Vec<&'static str> {
         ("--token-code", args.token_code.is_some()),
         ("--source-identity", args.source_identity.is_some()),
         ("--provided-contexts", !args.provided_contexts.is_empty()),
+        (
+            "--minimum-session-token-size",
+            args.minimum_session_token_size.is_some(),
+        ),
     ];
     given
         .into_iter()

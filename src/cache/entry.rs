@@ -38,6 +38,8 @@ pub struct CachedCredentials {
     account_id: Option<String>,
     assumed_role_user: Option<AssumedRoleUser>,
     packed_policy_size: Option<u32>,
+    session_token_size: Option<u32>,
+    session_token_utilization: Option<u32>,
     source_identity: Option<String>,
     /// `ResponseMetadata.RequestId`: all of `ResponseMetadata` this crate keeps (the AWS CLI
     /// also writes the HTTP status and headers of the answer, which nothing reads back).
@@ -62,6 +64,12 @@ impl fmt::Debug for CachedCredentials {
         }
         if let Some(v) = &self.packed_policy_size {
             d.field("packed_policy_size", v);
+        }
+        if let Some(v) = &self.session_token_size {
+            d.field("session_token_size", v);
+        }
+        if let Some(v) = &self.session_token_utilization {
+            d.field("session_token_utilization", v);
         }
         if let Some(v) = &self.source_identity {
             d.field("source_identity", v);
@@ -89,6 +97,8 @@ impl CachedCredentials {
             account_id: None,
             assumed_role_user: None,
             packed_policy_size: None,
+            session_token_size: None,
+            session_token_utilization: None,
             source_identity: None,
             request_id: None,
         }
@@ -161,6 +171,16 @@ impl CachedCredentials {
         self.packed_policy_size
     }
 
+    /// `SessionTokenSize`.
+    pub fn session_token_size(&self) -> Option<u32> {
+        self.session_token_size
+    }
+
+    /// `SessionTokenUtilization`.
+    pub fn session_token_utilization(&self) -> Option<u32> {
+        self.session_token_utilization
+    }
+
     /// `SourceIdentity`.
     pub fn source_identity(&self) -> Option<&str> {
         self.source_identity.as_deref()
@@ -226,13 +246,15 @@ impl TryFrom<&Credentials> for CachedCredentials {
 impl TryFrom<&AssumedRole> for CachedCredentials {
     type Error = CacheError;
 
-    /// Keeps the credentials (with their account ID), `AssumedRoleUser`, `PackedPolicySize`
-    /// and `SourceIdentity`.
+    /// Keeps the credentials (with their account ID), `AssumedRoleUser`, `PackedPolicySize`,
+    /// `SessionTokenSize`, `SessionTokenUtilization` and `SourceIdentity`.
     fn try_from(role: &AssumedRole) -> Result<Self, CacheError> {
         let mut entry = Self::try_from(role.credentials())?;
         entry.assumed_role_user = Some(role.assumed_role_user().clone());
         entry.fill_account_id();
         entry.packed_policy_size = role.packed_policy_size();
+        entry.session_token_size = role.session_token_size();
+        entry.session_token_utilization = role.session_token_utilization();
         entry.source_identity = role.source_identity().map(str::to_owned);
         Ok(entry)
     }
@@ -249,6 +271,10 @@ struct Wire {
     assumed_role_user: Option<WireUser>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     packed_policy_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_token_size: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    session_token_utilization: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     source_identity: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -290,6 +316,8 @@ impl Serialize for CachedCredentials {
                 arn: u.arn.clone(),
             }),
             packed_policy_size: self.packed_policy_size,
+            session_token_size: self.session_token_size,
+            session_token_utilization: self.session_token_utilization,
             source_identity: self.source_identity.clone(),
             response_metadata: self
                 .request_id
@@ -329,6 +357,8 @@ impl<'de> Deserialize<'de> for CachedCredentials {
                 assumed_role_id: u.assumed_role_id,
             }),
             packed_policy_size: w.packed_policy_size,
+            session_token_size: w.session_token_size,
+            session_token_utilization: w.session_token_utilization,
             source_identity: w.source_identity,
             request_id: w
                 .response_metadata

@@ -17,8 +17,9 @@ use crate::request::{AssumeRoleRequest, SerialNumber};
 /// (a number) and `Policy` (parsed, so its keys sort). The parameters the CLI's profiles
 /// cannot set go in with the shapes boto3 takes them in, so that two requests that differ only
 /// there never share an entry: `PolicyArns` (`[{"arn": …}]`), `Tags`
-/// (`[{"Key": …, "Value": …}]`), `TransitiveTagKeys`, `SourceIdentity` and `ProvidedContexts`
-/// (`[{"ProviderArn": …, "ContextAssertion": …}]`). `TokenCode` is never part of the key.
+/// (`[{"Key": …, "Value": …}]`), `TransitiveTagKeys`, `SourceIdentity`, `ProvidedContexts`
+/// (`[{"ProviderArn": …, "ContextAssertion": …}]`) and `MinimumSessionTokenSize` (a number).
+/// `TokenCode` is never part of the key.
 ///
 /// ```
 /// use sts_assume_role::AssumeRoleRequest;
@@ -102,6 +103,9 @@ pub(crate) fn cli_cache_args(request: &AssumeRoleRequest) -> Value {
             })
             .collect();
         put("ProvidedContexts", Value::Array(contexts));
+    }
+    if let Some(v) = request.minimum_session_token_size() {
+        put("MinimumSessionTokenSize", v.as_bytes().into());
     }
     Value::Object(args)
 }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -376,9 +377,33 @@ pub(crate) struct StsFetch {
     pub(crate) disk: Option<DiskCache>,
     /// Where the client records STS's time.
     pub(crate) server_date: ServerDate,
+    /// `SessionTokenUtilization` (or the older `PackedPolicySize`) at which to warn, in percent.
+    pub(crate) utilization_warning: u32,
+    /// Whether the warning was given (it is given once).
+    pub(crate) warned: AtomicBool,
 }
 
 impl StsFetch {
+    /// Warns, once, when the session token nears the largest STS allows: the session policies
+    /// and tags that fill it will soon be refused.
+    fn check_utilization(&self, assumed: &AssumedRole) {
+        let used = assumed
+            .session_token_utilization()
+            .or(assumed.packed_policy_size());
+        if let Some(used) = used
+            && used >= self.utilization_warning
+            && !self.warned.swap(true, Ordering::AcqRel)
+        {
+            event!(
+                warn,
+                &self.subject,
+                utilization = used,
+                threshold = self.utilization_warning,
+                "the session token uses {used}% of the largest STS allows: more session policies or tags will be refused (PackedPolicyTooLarge)"
+            );
+        }
+    }
+
     /// The client to call STS with: signing with the source's credentials when there is a
     /// source, after checking the role chaining rule against them.
     async fn client(&self) -> Result<aws_sdk_sts::Client, Error> {
@@ -420,6 +445,7 @@ impl Fetch for StsFetch {
                 }
             };
             let server_time = self.server_date.take();
+            self.check_utilization(&assumed);
             if let Some(disk) = &self.disk {
                 disk.store(&assumed).await;
             }

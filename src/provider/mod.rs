@@ -176,6 +176,7 @@ impl AssumeRoleProvider {
             request,
             source: None,
             mfa: None,
+            utilization_warning: DEFAULT_UTILIZATION_WARNING,
         })
     }
 
@@ -224,7 +225,12 @@ pub struct ForRole {
     request: AssumeRoleRequest,
     source: Option<SharedCredentialsProvider>,
     mfa: Option<Arc<dyn TokenSource>>,
+    utilization_warning: u32,
 }
+
+/// By default, a provider warns when the session token uses this much of the largest STS
+/// allows, in percent.
+pub const DEFAULT_UTILIZATION_WARNING: u32 = 90;
 
 impl<S> ProviderBuilder<ForRole, S> {
     /// Call STS with these credentials instead of the config's or client's own. Any
@@ -249,6 +255,15 @@ impl<S> ProviderBuilder<ForRole, S> {
         self.kind.mfa = Some(Arc::new(source));
         self
     }
+
+    /// Warn (once, in the log) when STS says the session token uses `percent` or more of the
+    /// largest it allows (`SessionTokenUtilization`, or `PackedPolicySize` from an STS that
+    /// sends only that): session policies and tags fill it, and past 100 % STS refuses the
+    /// request with `PackedPolicyTooLarge`. Default [`DEFAULT_UTILIZATION_WARNING`] (90).
+    pub fn token_utilization_warning(mut self, percent: u32) -> Self {
+        self.kind.utilization_warning = percent;
+        self
+    }
 }
 
 impl ProviderBuilder<ForRole, WithSts> {
@@ -265,6 +280,7 @@ impl ProviderBuilder<ForRole, WithSts> {
             request,
             source,
             mfa,
+            utilization_warning,
         } = self.kind;
         let mut errors = Vec::new();
         if request.token_code().is_some() {
@@ -304,6 +320,8 @@ impl ProviderBuilder<ForRole, WithSts> {
             request,
             mfa,
             disk,
+            utilization_warning,
+            warned: std::sync::atomic::AtomicBool::new(false),
         });
         Ok(AssumeRoleProvider {
             handle: options.handle(fetch, clock),

@@ -18,7 +18,9 @@ use crate::assume::{from_sdk_error, sdk_credentials};
 use crate::cache::session_cache_key;
 use crate::error::Error;
 use crate::mfa::TokenSource;
-use crate::request::{IntoParam, InvalidParameter, Parameter, SerialNumber, ValidationErrors};
+use crate::request::{
+    IntoParam, InvalidParameter, MinimumSessionTokenSize, Parameter, SerialNumber, ValidationErrors,
+};
 
 /// Session credentials from STS `GetSessionToken`, obtained with one MFA code and kept for
 /// hours (default 12), renewed with one new code shortly before they end.
@@ -62,6 +64,7 @@ pub struct ForMfaSession {
     credentials: Option<SharedCredentialsProvider>,
     duration: Duration,
     max_mfa_age: Option<Duration>,
+    minimum_token: Option<Result<MinimumSessionTokenSize, InvalidParameter>>,
 }
 
 /// GetSessionToken's `DurationSeconds` range: 15 minutes to 36 hours.
@@ -93,6 +96,7 @@ impl MfaSession {
             credentials: None,
             duration: Duration::from_secs(12 * 3600),
             max_mfa_age: None,
+            minimum_token: None,
         })
     }
 
@@ -153,6 +157,16 @@ impl<S> ProviderBuilder<ForMfaSession, S> {
         self.kind.max_mfa_age = Some(max);
         self
     }
+
+    /// `MinimumSessionTokenSize` of GetSessionToken: the least size, in bytes, of the
+    /// session's token (0 to 4096); STS pads the token to it.
+    pub fn minimum_session_token_size(
+        mut self,
+        bytes: impl IntoParam<MinimumSessionTokenSize>,
+    ) -> Self {
+        self.kind.minimum_token = Some(bytes.into_param());
+        self
+    }
 }
 
 impl ProviderBuilder<ForMfaSession, WithSts> {
@@ -169,7 +183,8 @@ impl ProviderBuilder<ForMfaSession, WithSts> {
     ///
     /// # Errors
     ///
-    /// An invalid serial number, or a duration outside 900–129600 whole seconds.
+    /// An invalid serial number, a duration outside 900–129600 whole seconds, or a
+    /// `MinimumSessionTokenSize` over 4096.
     pub fn build(self) -> Result<MfaSession, ValidationErrors> {
         let ForMfaSession {
             serial,
@@ -177,10 +192,12 @@ impl ProviderBuilder<ForMfaSession, WithSts> {
             credentials,
             duration,
             max_mfa_age,
+            minimum_token,
         } = self.kind;
         let mut errors: Vec<InvalidParameter> =
             session_duration_rule(duration).into_iter().collect();
         let serial = serial.map_err(|e| errors.push(e)).ok();
+        let minimum_token = minimum_token.and_then(|r| r.map_err(|e| errors.push(e)).ok());
         if let Some(errors) = ValidationErrors::from_vec(errors) {
             return Err(errors);
         }
@@ -198,6 +215,7 @@ impl ProviderBuilder<ForMfaSession, WithSts> {
             source: credentials,
             duration_secs: i32::try_from(duration.as_secs()).unwrap_or(i32::MAX),
             max_mfa_age,
+            minimum_token,
             subject: Subject::MfaSession(serial.clone()),
             mfa: options.mfa(source, serial, &clock),
         });
@@ -215,6 +233,7 @@ struct SessionFetch {
     source: Option<SharedCredentialsProvider>,
     duration_secs: i32,
     max_mfa_age: Option<Duration>,
+    minimum_token: Option<MinimumSessionTokenSize>,
     subject: Subject,
     mfa: MfaConfig,
     /// Where the client records STS's time.
@@ -245,6 +264,10 @@ impl Fetch for SessionFetch {
                     let op = client
                         .get_session_token()
                         .duration_seconds(self.duration_secs)
+                        .set_minimum_session_token_size(
+                            self.minimum_token
+                                .map(|m| i32::try_from(m.as_bytes()).unwrap_or(i32::MAX)),
+                        )
                         .serial_number(mfa.serial.as_str())
                         .token_code(code.expose());
                     let clock = mfa.clock.clone();

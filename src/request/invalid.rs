@@ -45,6 +45,8 @@ pub enum Parameter {
     ProviderArn(Option<usize>),
     /// `ProvidedContexts.member.N.ContextAssertion`
     ContextAssertion(Option<usize>),
+    /// `MinimumSessionTokenSize`
+    MinimumSessionTokenSize,
 }
 
 impl Parameter {
@@ -129,6 +131,7 @@ impl fmt::Display for Parameter {
                 n(f, i)?;
                 f.write_str(".ContextAssertion")
             }
+            Parameter::MinimumSessionTokenSize => f.write_str("MinimumSessionTokenSize"),
         }
     }
 }

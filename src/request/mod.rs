@@ -7,8 +7,9 @@ use std::collections::HashSet;
 use std::fmt;
 
 pub use params::{
-    ContextAssertion, ExternalId, Policy, PolicyArn, ProvidedContext, ProviderArn, RoleArn,
-    SerialNumber, SessionDuration, SessionName, SourceIdentity, Tag, TagKey, TagValue, TokenCode,
+    ContextAssertion, ExternalId, MinimumSessionTokenSize, Policy, PolicyArn, ProvidedContext,
+    ProviderArn, RoleArn, SerialNumber, SessionDuration, SessionName, SourceIdentity, Tag, TagKey,
+    TagValue, TokenCode,
 };
 
 pub use invalid::{InvalidParameter, Parameter, ValidationErrors};
@@ -83,6 +84,7 @@ struct Options {
     token_code: Option<Param<TokenCode>>,
     source_identity: Option<Param<SourceIdentity>>,
     provided_contexts: Vec<(Param<ProviderArn>, Param<ContextAssertion>)>,
+    minimum_session_token_size: Option<Param<MinimumSessionTokenSize>>,
 }
 
 impl<R, S> AssumeRoleBuilder<R, S> {
@@ -240,6 +242,16 @@ impl<R, S> AssumeRoleBuilder<R, S> {
             .push((provider_arn.into_param(), context_assertion.into_param()));
         self
     }
+
+    /// `MinimumSessionTokenSize`: the least size, in bytes, of the session token (0 to 4096);
+    /// STS pads the token to it.
+    pub fn minimum_session_token_size(
+        mut self,
+        bytes: impl IntoParam<MinimumSessionTokenSize>,
+    ) -> Self {
+        self.opts.minimum_session_token_size = Some(bytes.into_param());
+        self
+    }
 }
 
 impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
@@ -277,6 +289,9 @@ impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
         let token_code_given = o.token_code.is_some();
         let token_code = o.token_code.and_then(|r| take(r, &mut errors));
         let source_identity = o.source_identity.and_then(|r| take(r, &mut errors));
+        let minimum_session_token_size = o
+            .minimum_session_token_size
+            .and_then(|r| take(r, &mut errors));
         let mut provided_contexts = Vec::new();
         for (i, (p, c)) in o.provided_contexts.into_iter().enumerate() {
             let p = take(p.map_err(|e| e.at(i + 1)), &mut errors);
@@ -323,6 +338,7 @@ impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
                 token_code,
                 source_identity,
                 provided_contexts,
+                minimum_session_token_size,
             }),
             (_, _, Some(errors)) => Err(errors),
             // A missing required value always pushed an error, so this arm is never taken.
@@ -492,6 +508,7 @@ pub struct AssumeRoleRequest {
     token_code: Option<TokenCode>,
     source_identity: Option<SourceIdentity>,
     provided_contexts: Vec<ProvidedContext>,
+    minimum_session_token_size: Option<MinimumSessionTokenSize>,
 }
 
 impl fmt::Debug for AssumeRoleRequest {
@@ -531,6 +548,9 @@ impl fmt::Debug for AssumeRoleRequest {
         }
         if !self.provided_contexts.is_empty() {
             d.field("provided_contexts", &self.provided_contexts);
+        }
+        if let Some(v) = &self.minimum_session_token_size {
+            d.field("minimum_session_token_size", v);
         }
         d.finish()
     }
@@ -638,6 +658,10 @@ impl AssumeRoleRequest {
     pub fn provided_contexts(&self) -> &[ProvidedContext] {
         &self.provided_contexts
     }
+    /// `MinimumSessionTokenSize`.
+    pub fn minimum_session_token_size(&self) -> Option<MinimumSessionTokenSize> {
+        self.minimum_session_token_size
+    }
 }
 
 /// Errors are reported in the order parameters appear in the STS API reference.
@@ -657,6 +681,7 @@ pub(crate) fn param_order(p: Parameter) -> (u8, usize) {
         Parameter::ProvidedContexts
         | Parameter::ProviderArn(_)
         | Parameter::ContextAssertion(_) => 11,
+        Parameter::MinimumSessionTokenSize => 12,
     };
     (rank, p.index().unwrap_or(0))
 }

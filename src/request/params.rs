@@ -418,6 +418,49 @@ impl crate::request::IntoParam<SessionDuration> for Duration {
     }
 }
 
+/// `MinimumSessionTokenSize`: the least size, in bytes, of the session token STS issues, 0 to
+/// 4096. STS pads the token to at least this size (0 leaves it as it is), so a client that
+/// must reserve room for the token (a header, a cookie, an environment variable) can plan for
+/// the size the session will have at its largest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MinimumSessionTokenSize(u16);
+
+impl MinimumSessionTokenSize {
+    /// The most STS allows: 4,096 bytes.
+    pub const MAX: MinimumSessionTokenSize = MinimumSessionTokenSize(4096);
+
+    /// Validates a number of bytes.
+    pub fn new(bytes: u32) -> Result<Self, InvalidParameter> {
+        u16::try_from(bytes)
+            .ok()
+            .filter(|b| *b <= Self::MAX.0)
+            .map(Self)
+            .ok_or_else(|| {
+                InvalidParameter::new(
+                    Parameter::MinimumSessionTokenSize,
+                    "must be 0-4096 bytes",
+                    bytes.to_string(),
+                )
+            })
+    }
+
+    /// The number of bytes.
+    pub fn as_bytes(self) -> u32 {
+        u32::from(self.0)
+    }
+}
+
+impl crate::request::IntoParam<MinimumSessionTokenSize> for MinimumSessionTokenSize {
+    fn into_param(self) -> Result<MinimumSessionTokenSize, InvalidParameter> {
+        Ok(self)
+    }
+}
+impl crate::request::IntoParam<MinimumSessionTokenSize> for u32 {
+    fn into_param(self) -> Result<MinimumSessionTokenSize, InvalidParameter> {
+        MinimumSessionTokenSize::new(self)
+    }
+}
+
 /// A session tag: `Tags.member.N.Key` and `Tags.member.N.Value`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tag {

@@ -123,6 +123,16 @@ pub(crate) fn parse_assume_role(params: &Params) -> Result<AssumeRoleRequest, Va
     if let Some(v) = get("SourceIdentity") {
         b = b.source_identity(v);
     }
+    if let Some(v) = get("MinimumSessionTokenSize") {
+        match v.parse::<u32>() {
+            Ok(bytes) => b = b.minimum_session_token_size(bytes),
+            Err(_) => extra.push(InvalidParameter::new(
+                Parameter::MinimumSessionTokenSize,
+                "must be 0-4096 bytes",
+                format!("{v:?}"),
+            )),
+        }
+    }
     for (i, arn) in list("ProvidedContexts", ".ProviderArn")
         .into_iter()
         .enumerate()
@@ -168,6 +178,26 @@ fn packed_policy_size(params: &Params) -> Option<usize> {
 /// `SessionTokenSize`: the session token's length in bytes.
 fn session_token_size(token: &str) -> Xml {
     Xml::text("SessionTokenSize", token.len().to_string())
+}
+
+/// The largest session token the mock issues, its stand-in for STS's (unpublished) limit.
+const MAX_TOKEN_BYTES: usize = 8192;
+
+/// `SessionTokenUtilization`: the token's size in percent of [`MAX_TOKEN_BYTES`], or the
+/// session policies' share of their budget when that is more (as policies and tags fill the
+/// token).
+fn session_token_utilization(token: &str, params: &Params) -> Xml {
+    let of_token = (token.len() * 100).div_ceil(MAX_TOKEN_BYTES);
+    let percent = of_token.max(packed_policy_size(params).unwrap_or(0));
+    Xml::text("SessionTokenUtilization", percent.to_string())
+}
+
+/// `MinimumSessionTokenSize`, as validated.
+fn minimum_token(params: &Params) -> usize {
+    params
+        .get("MinimumSessionTokenSize")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0)
 }
 
 pub(super) fn assume_role(
@@ -228,7 +258,7 @@ pub(super) fn assume_role(
     let lifetime = config
         .credential_lifetime
         .unwrap_or(Duration::from_secs(duration));
-    let issued = state.issue(kind, now, lifetime);
+    let issued = state.issue(kind, now, lifetime, minimum_token(params));
 
     let mut result = Vec::new();
     if let Some(source_identity) = params.get("SourceIdentity") {
@@ -251,6 +281,7 @@ pub(super) fn assume_role(
         result.push(Xml::text("PackedPolicySize", size.to_string()));
     }
     result.push(session_token_size(&issued.session_token));
+    result.push(session_token_utilization(&issued.session_token, params));
     Ok(result)
 }
 
@@ -289,7 +320,17 @@ pub(super) fn get_session_token(
     let lifetime = config
         .credential_lifetime
         .unwrap_or(Duration::from_secs(duration));
-    let issued = state.issue(IssuedKind::Session { mfa_at }, now, lifetime);
+    if minimum_token(params) > 4096 {
+        return Err(StsError::validation(
+            "1 validation error detected: Value at 'minimumSessionTokenSize' failed to satisfy constraint: Member must have value less than or equal to 4096",
+        ));
+    }
+    let issued = state.issue(
+        IssuedKind::Session { mfa_at },
+        now,
+        lifetime,
+        minimum_token(params),
+    );
     Ok(vec![
         xml::credentials(
             &issued.access_key_id,
@@ -298,6 +339,7 @@ pub(super) fn get_session_token(
             issued.expiration,
         ),
         session_token_size(&issued.session_token),
+        session_token_utilization(&issued.session_token, params),
     ])
 }
 

@@ -105,14 +105,20 @@ impl State {
         kind: IssuedKind,
         now: SystemTime,
         lifetime: Duration,
+        minimum_token_bytes: usize,
     ) -> IssuedCredentials {
+        let mut session_token = self.ids.session_token();
+        // Padded, as STS pads it, to `MinimumSessionTokenSize`.
+        while session_token.len() < minimum_token_bytes {
+            session_token.push('A');
+        }
         let issued = IssuedCredentials {
             access_key_id: self.ids.unique_key_id("ASIA"),
             kind,
             issued_at: now,
             expiration: whole_seconds(now) + lifetime,
             secret_access_key: self.ids.secret_key(),
-            session_token: self.ids.session_token(),
+            session_token,
         };
         self.issued.push(issued.clone());
         issued

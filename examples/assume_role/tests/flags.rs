@@ -53,6 +53,8 @@ fn every_flag_is_read_into_the_request() {
         "alice@example.com",
         "--provided-contexts",
         &format!("ProviderArn={PROVIDER},ContextAssertion=c2lnbmVk=="),
+        "--minimum-session-token-size",
+        "2048",
         "--profile",
         "dev",
         "--output",
@@ -108,6 +110,10 @@ fn every_flag_is_read_into_the_request() {
         .map(|c| (c.provider_arn().as_str(), c.context_assertion().as_str()))
         .collect();
     assert_eq!(contexts, [(PROVIDER, "c2lnbmVk==")]);
+    assert_eq!(
+        request.minimum_session_token_size().map(|m| m.as_bytes()),
+        Some(2048)
+    );
 }
 
 #[test]
@@ -171,6 +177,8 @@ async fn the_flags_reach_sts_on_the_wire() {
             "alice",
             "--provided-contexts",
             &provided,
+            "--minimum-session-token-size",
+            "3000",
         ],
         "",
     )
@@ -194,9 +202,13 @@ async fn the_flags_reach_sts_on_the_wire() {
         ("SourceIdentity", "alice"),
         ("ProvidedContexts.member.1.ProviderArn", PROVIDER),
         ("ProvidedContexts.member.1.ContextAssertion", "c2lnbmVk"),
+        ("MinimumSessionTokenSize", "3000"),
     ] {
         assert_eq!(sent.param(name), Some(value), "{name}");
     }
+    // STS pads the token to the size asked for.
+    let issued = mock.issued().pop().expect("credentials issued");
+    assert!(issued.credentials().session_token().expect("a token").len() >= 3000);
 }
 
 #[tokio::test]

@@ -39,6 +39,10 @@ async fn json_output_is_the_aws_clis_key_for_key() {
     let packed = value["PackedPolicySize"]
         .as_u64()
         .expect("PackedPolicySize");
+    let utilization = value["SessionTokenUtilization"]
+        .as_u64()
+        .expect("SessionTokenUtilization");
+    let token_size = issued.session_token().expect("a session token").len();
     let expected = format!(
         r#"{{
     "Credentials": {{
@@ -52,7 +56,9 @@ async fn json_output_is_the_aws_clis_key_for_key() {
         "Arn": "arn:aws:sts::123456789012:assumed-role/deploy/alice"
     }},
     "PackedPolicySize": {packed},
-    "SourceIdentity": "alice"
+    "SourceIdentity": "alice",
+    "SessionTokenUtilization": {utilization},
+    "SessionTokenSize": {token_size}
 }}
 "#,
         issued.access_key_id(),
@@ -80,9 +86,24 @@ async fn json_output_leaves_out_what_sts_did_not_send() {
     .await;
     assert_eq!(out.code, ExitCode::SUCCESS, "{}", out.stderr);
     let value = json(&out.stdout);
-    let keys: Vec<&String> = value.as_object().expect("an object").keys().collect();
-    assert_eq!(keys.len(), 2);
-    assert!(value.get("Credentials").is_some() && value.get("AssumedRoleUser").is_some());
+    let keys: Vec<&str> = value
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    // No session policy and no source identity were sent: neither `PackedPolicySize` nor
+    // `SourceIdentity` is printed. STS reports the token's size and utilization always.
+    // (serde_json's map sorts its keys; the order printed is checked above.)
+    assert_eq!(
+        keys,
+        [
+            "AssumedRoleUser",
+            "Credentials",
+            "SessionTokenSize",
+            "SessionTokenUtilization"
+        ]
+    );
 }
 
 #[tokio::test]
