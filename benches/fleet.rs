@@ -128,6 +128,96 @@ async fn simulate(providers: usize, hours: u64, policy: RefreshPolicy) -> Outcom
     }
 }
 
+/// What a fleet sees when STS fails from the start of the earliest advisory window until the
+/// credentials expire.
+struct Outage {
+    calls_in_outage: u64,
+    outage_seconds: u64,
+    peak_per_second: u64,
+    failed_while_valid: u64,
+    failed_after_expiry: u64,
+    recovered_after: Duration,
+    took: Duration,
+}
+
+/// `providers` loaded in the same second, each called once a (virtual) second; STS fails with
+/// 503 from 37.5 minutes (the earliest jittered refresh of 1-hour credentials) to `extra`
+/// after 60 (when they all expire), then answers again; the run goes on until every provider
+/// holds fresh credentials.
+async fn outage(providers: usize, policy: RefreshPolicy, extra: Duration) -> Outage {
+    let wall = Instant::now();
+    let clock = ManualClock::default();
+    let sts = InProcessSts::new(SharedTimeSource::new(clock.clone()));
+    let client = sts.client();
+    let fleet: Vec<AssumeRoleProvider> = (0..providers)
+        .map(|i| {
+            AssumeRoleProvider::builder(support::request("fleet"))
+                .client(client.clone())
+                .time_source(clock.clone())
+                .refresh_policy(policy.clone())
+                .jitter_seed(i as u64)
+                .build()
+                .expect("valid provider")
+        })
+        .collect();
+    let start = clock.now();
+    for p in &fleet {
+        p.prefetch().await.expect("first load");
+    }
+    let (down_from, up_at) = (
+        start + Duration::from_secs(2250),
+        start + Duration::from_secs(3600) + extra,
+    );
+    let mut out = Outage {
+        calls_in_outage: 0,
+        outage_seconds: 0,
+        peak_per_second: 0,
+        failed_while_valid: 0,
+        failed_after_expiry: 0,
+        recovered_after: Duration::ZERO,
+        took: Duration::ZERO,
+    };
+    clock.set(down_from - Duration::from_secs(1));
+    loop {
+        clock.advance(Duration::from_secs(1));
+        let now = clock.now();
+        let down = now >= down_from && now < up_at;
+        sts.set_down(down);
+        let before = sts.calls();
+        let mut fresh = 0;
+        for p in &fleet {
+            let valid = p.status().expiry.is_some_and(|e| now < e);
+            match p.provide_credentials().await {
+                Ok(_) => {}
+                Err(_) if valid => out.failed_while_valid += 1,
+                Err(_) => out.failed_after_expiry += 1,
+            }
+        }
+        // Let the refreshes those calls started run to their end.
+        for p in &fleet {
+            while p.status().refreshing {
+                tokio::task::yield_now().await;
+            }
+            if p.status().expiry.is_some_and(|e| e > up_at) {
+                fresh += 1;
+            }
+        }
+        let calls = sts.calls() - before;
+        if down {
+            out.calls_in_outage += calls;
+            out.outage_seconds += 1;
+            out.peak_per_second = out.peak_per_second.max(calls);
+        }
+        if now >= up_at && fresh == providers {
+            out.recovered_after = now.duration_since(up_at).unwrap_or_default();
+            break;
+        }
+    }
+    sts.set_down(false);
+    out.took = wall.elapsed();
+    out
+}
+
 fn main() {
     let mode = Mode::from_env();
     let providers = mode.pick(20, 1_000, 10_000);
@@ -166,5 +256,57 @@ fn main() {
     println!(
         "\nThe start second itself has {providers} calls either way (every provider's first \
          load)."
+    );
+
+    let fleet_size = mode.pick(50, 1_000, 10_000);
+    let secs = Duration::from_secs;
+    let policies = [
+        (
+            "1 s doubling to 60 s (0.5-1 s, ..., 30-60 s; 0.1's default)",
+            RefreshPolicy::default().backoff(secs(1), secs(60)),
+        ),
+        (
+            "1 s doubling to 300 s (0.5-1 s, ..., 150-300 s)",
+            RefreshPolicy::default().backoff(secs(1), secs(300)),
+        ),
+        (
+            "1 s doubling to 600 s (0.5-1 s, ..., 300-600 s)",
+            RefreshPolicy::default().backoff(secs(1), secs(600)),
+        ),
+        (
+            "300-600 s from the first failure (the rule AWS is rolling into its SDKs; the default)",
+            RefreshPolicy::default(),
+        ),
+    ];
+    for (ends, extra) in [("at expiry", secs(0)), ("10 min after expiry", secs(600))] {
+        println!(
+            "\n## Outage ({mode} run): {fleet_size} providers, 1-hour credentials, STS failing \
+             from 37.5 min (the whole advisory window) until {ends}, each provider called once \
+             a second\n"
+        );
+        println!(
+            "| backoff after a failure | STS calls/s in the outage (mean) | busiest second | \
+             requests failed while valid | failed after expiry | all fresh again after | wall time |"
+        );
+        println!("|---|---|---|---|---|---|---|");
+        for (name, policy) in &policies {
+            let o = rt.block_on(outage(fleet_size, policy.clone(), extra));
+            println!(
+                "| {name} | {:.1} | {} | {} | {} | {} s | {:.1} s |",
+                o.calls_in_outage as f64 / o.outage_seconds.max(1) as f64,
+                o.peak_per_second,
+                o.failed_while_valid,
+                o.failed_after_expiry,
+                o.recovered_after.as_secs(),
+                o.took.as_secs_f64()
+            );
+        }
+    }
+    println!(
+        "\nEvery row has one more try, at a random moment of the mandatory window, however long \
+         the backoff, and from expiry on the backoff with no valid credentials (0.5-1 s doubling \
+         to 30-60 s, counting the failures so far; the first retry after expiry at a random \
+         moment of that step). This crate never serves expired credentials; aws-config's IMDS \
+         provider serves them for 10-15 min more while IMDS is down."
     );
 }

@@ -109,7 +109,7 @@ pub mod mfa {}
 ///
 /// | | refresh starts | callers wait | on failure |
 /// |---|---|---|---|
-/// | this crate | `min(L/4, 15 min)` before expiry, up to 50 % earlier at random, on a timer (no caller needed) | from `min(L/12, 5 min)` before expiry, for the refresh in flight, only if STS failed the whole advisory window (never while a prompt is pending and credentials are valid) | keeps valid credentials; backs off (0.5–1 s, doubling up to 30–60 s: half fixed, half random); remembers non-retryable errors 10 s |
+/// | this crate | `min(L/4, 15 min)` before expiry, up to 50 % earlier at random, on a timer (no caller needed) | from `min(L/12, 5 min)` before expiry, for the refresh in flight, only if STS failed the whole advisory window (never while a prompt is pending and credentials are valid) | keeps valid credentials and retries after 300–600 s, with one more try in the mandatory window before they expire; with none valid, backs off 0.5–1 s doubling to 30–60 s (half fixed, half random); never serves expired credentials; remembers non-retryable errors 10 s |
 /// | aws-config (SDK identity cache) | 5–10 s before expiry | always, during the load, cut off after a load timeout derived from the retry and timeout settings (21.6 s with the defaults) | drops credentials; each waiter retries |
 /// | botocore | 15 min before | 10 min before | advisory: keep; mandatory: raise |
 /// | Go SDK v2 | 5/15/60 min by lifetime | at expiry | serve cached, back off 5–10 min |
@@ -148,6 +148,45 @@ pub mod mfa {}
 /// injected [`time_source`](crate::builder::ProviderBuilder::time_source) but no
 /// [`sleep_impl`](crate::builder::ProviderBuilder::sleep_impl) that follows it, there is no
 /// timer.
+///
+/// ## When STS is down for long
+///
+/// AWS is bringing the same rules to every SDK: advisory windows of 5, 15 or 60 minutes by
+/// lifetime, a 1-minute mandatory window, a jittered 300–600 s backoff during an outage,
+/// non-recoverable errors remembered 1–5 s, and credentials served past their expiry while the
+/// service that issues them is down. This crate follows the backoff and differs on purpose
+/// where it should:
+///
+/// | while STS is down | this crate | the SDKs' rule |
+/// |---|---|---|
+/// | valid credentials held | served; retried 300–600 s after each failure, and once more at a random moment of the mandatory window, before they expire | served; retried after 300–600 s |
+/// | credentials expired | never served: callers get the error; retried 0.5–1 s after, doubling to 30–60 s (counting the failures so far, so the first retry comes within seconds of expiry) | served with a new expiry some minutes on |
+/// | non-retryable error | remembered 10 s | remembered 1–5 s |
+///
+/// The backoff while valid credentials are held costs callers nothing, since they are served
+/// from memory, so it is long: simulated over 10,000 providers whose one-hour credentials were
+/// issued in the same second, with STS failing for the whole advisory window until expiry,
+/// the fleet makes 27 calls a second on average, against 229 with the doubling backoff this
+/// crate used before (0.5–1 s doubling to 30–60 s), and no request fails while the credentials
+/// are valid. The last try before expiry means an outage that ends before then costs no failed
+/// request, however long the backoff.
+///
+/// Expired credentials are not served, because an expired STS session has no grace: services
+/// refuse it (`ExpiredToken`), so serving it would turn an STS outage into failed requests
+/// against every service, each retried by the SDK, instead of one clear error. The rule comes
+/// from instance credentials: aws-config's instance-metadata provider, when IMDS fails or
+/// hands back expired credentials, keeps serving the last ones with an expiry 10 to 15 minutes
+/// on (aws-config 1.13.0, `imds/credentials.rs`). Once the credentials have expired, every
+/// caller fails until a retry succeeds, so the retries come quickly: the fleet is fresh 16 s
+/// after an outage that ends at expiry, and 59 s after one that outlasts it. The price is a
+/// burst when a fleet's credentials expire together: 1,707 calls in the busiest second for
+/// the fleet above (the first retries after its common expiry), which STS throttles, and
+/// throttling is retried with the same backoff. [`RefreshPolicy::backoff`] and
+/// [`RefreshPolicy::expired_backoff`] set both backoffs; `BENCHMARKS.md` part 9 has the
+/// figures side by side (`cargo bench --bench fleet`).
+///
+/// [`RefreshPolicy::backoff`]: crate::RefreshPolicy::backoff
+/// [`RefreshPolicy::expired_backoff`]: crate::RefreshPolicy::expired_backoff
 ///
 /// ## Clocks that disagree with STS's
 ///

@@ -37,6 +37,10 @@ async fn mock(clock: &ManualClock) -> MockSts {
 
 /// A provider whose STS client does not retry, so every STS call is one the provider made.
 fn provider(mock: &MockSts, clock: &ManualClock) -> AssumeRoleProvider {
+    provider_with(mock, clock, RefreshPolicy::default().jitter(0.0))
+}
+
+fn provider_with(mock: &MockSts, clock: &ManualClock, policy: RefreshPolicy) -> AssumeRoleProvider {
     let config = mock
         .sdk_config_builder()
         .retry_config(RetryConfig::disabled())
@@ -44,7 +48,7 @@ fn provider(mock: &MockSts, clock: &ManualClock) -> AssumeRoleProvider {
     AssumeRoleProvider::builder(request(ROLE))
         .sdk_config(&config)
         .time_source(clock.clone())
-        .refresh_policy(RefreshPolicy::default().jitter(0.0))
+        .refresh_policy(policy)
         .build()
         .unwrap()
 }
@@ -134,7 +138,14 @@ async fn warm_calls_make_no_sts_call() {
 async fn sts_faults_in_the_advisory_window_keep_credentials_and_back_off() {
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
-    let provider = provider(&mock, &clock);
+    // The doubling backoff of 0.1 (the default waits 300 to 600 s from the first failure).
+    let provider = provider_with(
+        &mock,
+        &clock,
+        RefreshPolicy::default()
+            .jitter(0.0)
+            .backoff(Duration::from_secs(1), Duration::from_secs(60)),
+    );
     let first = key(&provider).await;
     clock.advance(HOUR - 14 * MIN);
     for fault in [
@@ -186,6 +197,58 @@ async fn sts_faults_in_the_advisory_window_keep_credentials_and_back_off() {
     assert_eq!(mock.calls(Action::AssumeRole), expected_calls + 1);
     assert_ne!(key(&provider).await, first);
     assert_eq!(provider.status().consecutive_failures, 0);
+}
+
+#[tokio::test]
+async fn by_default_a_failure_with_valid_credentials_is_retried_after_five_to_ten_minutes() {
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    let provider = provider(&mock, &clock);
+    let first = key(&provider).await;
+    clock.advance(HOUR - 15 * MIN);
+    mock.push_fault(Action::AssumeRole, Fault::ServerError(503));
+    assert_eq!(key(&provider).await, first);
+    settle(&provider).await;
+    let status = provider.status();
+    assert_eq!(status.consecutive_failures, 1);
+    let wait = status
+        .retry_at
+        .unwrap()
+        .duration_since(clock.now())
+        .unwrap();
+    assert!(
+        (5 * MIN..=10 * MIN).contains(&wait),
+        "{wait:?} is not 300 to 600 s"
+    );
+    // Callers in the meantime are served from memory, with no STS call.
+    clock.advance(wait - Duration::from_secs(1));
+    assert_eq!(key(&provider).await, first);
+    settle(&provider).await;
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+    clock.advance(Duration::from_secs(2));
+    assert_eq!(key(&provider).await, first);
+    settle(&provider).await;
+    assert_eq!(mock.calls(Action::AssumeRole), 3);
+    assert_ne!(key(&provider).await, first);
+}
+
+#[tokio::test]
+async fn with_no_valid_credentials_the_backoff_starts_under_a_second() {
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    let provider = provider(&mock, &clock);
+    mock.push_fault(Action::AssumeRole, Fault::ServerError(503));
+    assert!(provider.provide_credentials().await.is_err());
+    let wait = provider
+        .status()
+        .retry_at
+        .unwrap()
+        .duration_since(clock.now())
+        .unwrap();
+    assert!(wait <= Duration::from_secs(1), "{wait:?}");
+    clock.advance(wait);
+    key(&provider).await;
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
 }
 
 #[tokio::test]

@@ -397,3 +397,64 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn however_long_the_backoff_one_more_try_comes_before_the_credentials_expire() {
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    // A backoff of 50 to 100 minutes: far past the credentials' end.
+    let policy = RefreshPolicy::default().backoff(100 * 60 * SEC, 100 * 60 * SEC);
+    let p = provider(&mock, &clock, policy);
+    p.prefetch().await.unwrap();
+    let expiry = p.status().expiry.unwrap();
+    mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
+    to_refresh(&clock, &p);
+    until("the failure", || p.status().consecutive_failures == 1).await;
+    let status = p.status();
+    let retry_at = status.retry_at.unwrap();
+    // Brought forward into the mandatory window, before expiry.
+    assert!(
+        retry_at >= status.mandatory_at.unwrap() && retry_at <= expiry - SEC,
+        "{retry_at:?} not in the mandatory window before {expiry:?}"
+    );
+    clock.set(retry_at);
+    until("the last try, which works", || {
+        p.status().expiry != Some(expiry) && !p.status().refreshing
+    })
+    .await;
+    assert_eq!(mock.calls(Action::AssumeRole), 3);
+}
+
+#[tokio::test]
+async fn once_the_last_try_fails_the_next_comes_no_later_than_the_expired_cap_past_expiry() {
+    use aws_credential_types::provider::ProvideCredentials;
+    let clock = ManualClock::default();
+    let mock = mock(&clock).await;
+    let policy = RefreshPolicy::default().backoff(100 * 60 * SEC, 100 * 60 * SEC);
+    let p = provider(&mock, &clock, policy);
+    p.prefetch().await.unwrap();
+    let expiry = p.status().expiry.unwrap();
+    mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
+    mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
+    to_refresh(&clock, &p);
+    until("the failure", || p.status().consecutive_failures == 1).await;
+    clock.set(p.status().retry_at.unwrap());
+    until("the last try's failure", || {
+        p.status().consecutive_failures == 2
+    })
+    .await;
+    let retry_at = p.status().retry_at.unwrap();
+    // Not 50 to 100 minutes away: with nothing valid to serve, callers would fail all along.
+    assert!(
+        retry_at > expiry && retry_at <= expiry + 60 * SEC,
+        "{retry_at:?} not within a minute after {expiry:?}"
+    );
+    clock.set(expiry);
+    assert!(
+        p.provide_credentials().await.is_err(),
+        "expired, not served"
+    );
+    clock.set(retry_at);
+    p.provide_credentials().await.expect("the next try works");
+    assert_eq!(mock.calls(Action::AssumeRole), 4);
+}

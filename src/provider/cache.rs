@@ -66,12 +66,18 @@ struct Control {
     rejected: Option<String>,
     /// The timer that starts the next refresh with no caller, when one is set.
     timer: Option<tokio::task::AbortHandle>,
+    /// The expiry of the credentials whose last try before expiry is set: there is one.
+    last_try_for: Option<SystemTime>,
 }
 
 /// A timer woken this many times before its moment (its sleep does not follow the provider's
 /// clock, as tokio's paused test time with the system clock) gives up: refreshes then start on
 /// demand.
 const EARLY_WAKES: u32 = 3;
+
+/// However long the backoff, a failed refresh is tried again at least this long before the
+/// credentials held expire (or at once, when they expire sooner).
+const LAST_TRY_BEFORE_EXPIRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A difference between this machine's clock and STS's this large is logged (once).
 const SKEW_WORTH_SAYING: std::time::Duration = std::time::Duration::from_secs(60);
@@ -376,12 +382,65 @@ impl Cache {
             }
             Err(error) => {
                 let consecutive = ctl.failure.as_ref().map_or(0, |f| f.consecutive) + 1;
+                let valid_until = self
+                    .current
+                    .load()
+                    .as_ref()
+                    .map(|c| c.schedule.expiry)
+                    .filter(|expiry| *expiry > now);
                 let delay = if error.is_retryable() {
-                    self.policy.backoff_delay(consecutive, self.random())
+                    let unit = self.random();
+                    match valid_until {
+                        // The longer backoff while valid, but from expiry on callers fail, so
+                        // the retry comes at a random moment of the shorter backoff's first
+                        // step after it (spread, for a fleet whose credentials expire together).
+                        Some(expiry) => {
+                            let after_expiry = self
+                                .policy
+                                .backoff_delay(consecutive, false, 1.0)
+                                .mul_f64(self.random());
+                            self.policy
+                                .backoff_delay(consecutive, true, unit)
+                                .min(expiry.duration_since(now).unwrap_or_default() + after_expiry)
+                        }
+                        None => self.policy.backoff_delay(consecutive, false, unit),
+                    }
                 } else {
                     self.policy.error_ttl
                 };
-                let retry_at = now + delay;
+                // A retry is never put off past the end of the credentials held: however long
+                // the backoff has grown, there is one more try while they are valid, at a
+                // random moment of the mandatory window (so a fleet loaded together does not
+                // make its last tries in one second).
+                let unit = self.random();
+                let last_try = self
+                    .current
+                    .load()
+                    .as_ref()
+                    .filter(|c| c.schedule.expiry > now)
+                    .filter(|c| ctl.last_try_for != Some(c.schedule.expiry))
+                    .map(|c| {
+                        let window = c
+                            .schedule
+                            .expiry
+                            .duration_since(c.schedule.mandatory_at)
+                            .unwrap_or_default()
+                            .saturating_sub(LAST_TRY_BEFORE_EXPIRY);
+                        let before = LAST_TRY_BEFORE_EXPIRY + window.mul_f64(unit);
+                        c.schedule
+                            .expiry
+                            .checked_sub(before)
+                            .unwrap_or(c.schedule.expiry)
+                            .max(now)
+                    });
+                let retry_at = match last_try {
+                    Some(last) if last < now + delay => {
+                        ctl.last_try_for = self.current.load().as_ref().map(|c| c.schedule.expiry);
+                        last
+                    }
+                    _ => now + delay,
+                };
+                let delay = retry_at.duration_since(now).unwrap_or_default();
                 let error = SharedError::new(error);
                 event!(
                     warn,
@@ -406,8 +465,12 @@ impl Cache {
                 if let Some(current) = self.current.load().as_ref()
                     && now < current.schedule.expiry
                 {
-                    let backoff = self.policy.backoff_delay(consecutive, self.random());
-                    self.arm(&mut ctl, retry_at.max(now + backoff));
+                    let backoff = self.policy.backoff_delay(consecutive, true, self.random());
+                    let at = match last_try {
+                        Some(last) => retry_at.max(now + backoff).min(last.max(retry_at)),
+                        None => retry_at.max(now + backoff),
+                    };
+                    self.arm(&mut ctl, at);
                 }
                 Err(error)
             }

@@ -18,10 +18,23 @@ use std::time::{Duration, SystemTime};
 /// every call); the Go SDK's newer advisory window is 5, 15 or 60 minutes by lifetime.
 ///
 /// A failed refresh keeps the current credentials while they are valid. Retryable failures
-/// (throttling, 5xx, timeouts, connection errors) are retried after a jittered exponential
-/// backoff: the `n`-th retry waits `d = min(backoff_base × 2^(n-1), backoff_max)`, half of it
-/// fixed and half at random (between `d/2` and `d`). Others (AccessDenied, invalid
-/// configuration) are remembered for `error_ttl`, so a storm of callers does not hammer STS.
+/// (throttling, 5xx, timeouts, connection errors, once the STS client's own retries are spent)
+/// are retried after a jittered exponential backoff: the `n`-th retry waits
+/// `d = min(base × 2^(n-1), max)`, half of it fixed and half at random (between `d/2` and
+/// `d`). There are two such backoffs:
+///
+/// - **while valid credentials are held** ([`backoff`](Self::backoff)), callers are served
+///   from memory and lose nothing by a later retry: 300 to 600 s from the first failure by
+///   default (the rule AWS is bringing to its SDKs), so a fleet in a long STS outage stays
+///   quiet. However long it is, one more try comes at a random moment of the mandatory window,
+///   before the credentials expire;
+/// - **with nothing valid to serve** ([`expired_backoff`](Self::expired_backoff)), every caller
+///   fails until a retry succeeds: 0.5–1 s doubling to 30–60 s by default.
+///
+/// Others (AccessDenied, invalid configuration) are remembered for `error_ttl`, so a storm of
+/// callers does not hammer STS. Expired credentials are never served, not even while STS is
+/// down: AWS services refuse them (`ExpiredToken`). [`docs::refresh`](crate::docs::refresh)
+/// compares this with the SDKs, with fleet figures.
 ///
 /// Before the advisory window callers are served at once. In the advisory window too, while
 /// one background refresh runs. In the mandatory window, callers wait for the refresh in flight
@@ -60,12 +73,19 @@ pub struct RefreshPolicy {
     /// How much earlier than the advisory window a refresh may start, at random, as a
     /// fraction of that window. 0 turns jitter off. Default 0.5.
     pub jitter: f64,
-    /// The scale of the first retry after a retryable failure: it comes after half to all of
-    /// this (0.5 to 1 s by default), the next after twice that, and so on. Default 1 second.
+    /// While valid credentials are held, the scale of the first retry after a retryable
+    /// failure: it comes after half to all of this, the next after twice that, and so on.
+    /// Default 10 minutes (the first retry 300 to 600 s after the failure).
     pub backoff_base: Duration,
-    /// The cap on that scale: no retry waits longer (30 to 60 s by default). Default 60
-    /// seconds.
+    /// While valid credentials are held, the cap on that scale: no retry waits longer, except
+    /// that one comes before they expire. Default 10 minutes.
     pub backoff_max: Duration,
+    /// With no valid credentials held (a first load, or after expiry), the scale of the first
+    /// retry. Default 1 second (0.5 to 1 s).
+    pub expired_backoff_base: Duration,
+    /// With no valid credentials held, the cap on that scale (30 to 60 s by default). Default
+    /// 60 seconds.
+    pub expired_backoff_max: Duration,
     /// How long a non-retryable failure is remembered and returned without calling STS.
     /// Default 10 seconds.
     pub error_ttl: Duration,
@@ -104,8 +124,10 @@ impl Default for RefreshPolicy {
             mandatory_fraction: 1.0 / 12.0,
             mandatory_max: Duration::from_secs(5 * 60),
             jitter: 0.5,
-            backoff_base: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
+            backoff_base: Duration::from_secs(10 * 60),
+            backoff_max: Duration::from_secs(10 * 60),
+            expired_backoff_base: Duration::from_secs(1),
+            expired_backoff_max: Duration::from_secs(60),
             error_ttl: Duration::from_secs(10),
             scheduled: ScheduledRefresh::default(),
         }
@@ -147,11 +169,22 @@ impl RefreshPolicy {
         self
     }
 
-    /// Sets the retry backoff after retryable failures.
+    /// Sets the retry backoff after retryable failures while valid credentials are held: its
+    /// first scale and its cap. `backoff(Duration::from_secs(1), Duration::from_secs(60))` is
+    /// the backoff of version 0.1.
     #[must_use]
     pub fn backoff(mut self, base: Duration, max: Duration) -> Self {
         self.backoff_base = base;
         self.backoff_max = max;
+        self
+    }
+
+    /// Sets the retry backoff with no valid credentials held (a first load, or after expiry),
+    /// when every caller fails until a retry succeeds: its first scale and its cap.
+    #[must_use]
+    pub fn expired_backoff(mut self, base: Duration, max: Duration) -> Self {
+        self.expired_backoff_base = base;
+        self.expired_backoff_max = max;
         self
     }
 
@@ -193,14 +226,17 @@ impl RefreshPolicy {
         }
     }
 
-    /// The delay before retry number `failures` (1-based) after a retryable failure:
-    /// "equal jitter", half fixed and half random, so retries spread out.
-    pub(crate) fn backoff_delay(&self, failures: u32, unit: f64) -> Duration {
+    /// The delay before retry number `failures` (1-based) after a retryable failure, with
+    /// valid credentials held or not: "equal jitter", half fixed and half random, so retries
+    /// spread out.
+    pub(crate) fn backoff_delay(&self, failures: u32, valid_held: bool, unit: f64) -> Duration {
         let exp = failures.saturating_sub(1).min(30);
-        let full = self
-            .backoff_base
-            .saturating_mul(1 << exp)
-            .min(self.backoff_max);
+        let (base, cap) = if valid_held {
+            (self.backoff_base, self.backoff_max)
+        } else {
+            (self.expired_backoff_base, self.expired_backoff_max)
+        };
+        let full = base.saturating_mul(1 << exp).min(cap);
         full / 2 + (full / 2).mul_f64(unit.clamp(0.0, 1.0))
     }
 }
@@ -255,10 +291,26 @@ mod tests {
     #[test]
     fn backoff_doubles_with_equal_jitter_up_to_the_cap() {
         let p = RefreshPolicy::default();
-        assert_eq!(p.backoff_delay(1, 0.0), Duration::from_millis(500));
-        assert_eq!(p.backoff_delay(1, 1.0), Duration::from_secs(1));
-        assert_eq!(p.backoff_delay(3, 0.0), Duration::from_secs(2));
-        assert_eq!(p.backoff_delay(40, 1.0), Duration::from_secs(60));
-        assert_eq!(p.backoff_delay(40, 0.0), Duration::from_secs(30));
+        // While valid credentials are held: 300 to 600 s from the first failure on.
+        assert_eq!(p.backoff_delay(1, true, 0.0), Duration::from_secs(300));
+        assert_eq!(p.backoff_delay(1, true, 1.0), Duration::from_secs(600));
+        assert_eq!(p.backoff_delay(40, true, 0.0), Duration::from_secs(300));
+        // With none: 0.5 to 1 s, doubling to 30 to 60 s.
+        assert_eq!(p.backoff_delay(1, false, 0.0), Duration::from_millis(500));
+        assert_eq!(p.backoff_delay(1, false, 1.0), Duration::from_secs(1));
+        assert_eq!(p.backoff_delay(3, false, 0.0), Duration::from_secs(2));
+        assert_eq!(p.backoff_delay(40, false, 1.0), Duration::from_secs(60));
+        assert_eq!(p.backoff_delay(40, false, 0.0), Duration::from_secs(30));
+        let old = p
+            .clone()
+            .backoff(Duration::from_secs(1), Duration::from_secs(60));
+        assert_eq!(old.backoff_delay(3, true, 0.0), Duration::from_secs(2));
+        assert_eq!(old.backoff_delay(40, true, 1.0), Duration::from_secs(60));
+        let expired = p.expired_backoff(Duration::from_secs(2), Duration::from_secs(10));
+        assert_eq!(expired.backoff_delay(1, false, 0.0), Duration::from_secs(1));
+        assert_eq!(
+            expired.backoff_delay(40, false, 1.0),
+            Duration::from_secs(10)
+        );
     }
 }
