@@ -621,16 +621,29 @@ const CASES: &[Case] = &[
         parameter: None,
     },
     Case {
-        name: "a source this crate does not resolve",
-        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = proc\n\
-                 [profile proc]\ncredential_process = /bin/creds --user alice\n",
+        name: "a source this build of the SDK does not resolve",
+        // `login_session` comes before `credential_process` for the SDK, so it is the source.
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = console\n\
+                 [profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\n\
+                 credential_process = /bin/creds --user bob\n",
         credentials: KEYS,
         profile: "dev",
         kind: ProfileErrorKind::UnsupportedSource,
-        at: Some(("proc", Some("credential_process"), In::Config)),
-        shows: &["`credential_process`"],
-        // The command line is not echoed.
-        hides: &["alice"],
+        at: Some(("console", Some("login_session"), In::Config)),
+        shows: &["`login_session`", "credentials-login"],
+        // Neither value is echoed.
+        hides: &["alice", "bob"],
+        parameter: None,
+    },
+    Case {
+        name: "a web identity profile selected: the SDK's role, not ours",
+        config: "[profile pod]\nrole_arn = $DEV\nweb_identity_token_file = /var/run/token\n",
+        credentials: KEYS,
+        profile: "pod",
+        kind: ProfileErrorKind::NotARole,
+        at: Some(("pod", Some("web_identity_token_file"), In::Config)),
+        shows: &["`web_identity_token_file`", "`source_profile = pod`"],
+        hides: &["/var/run/token"],
         parameter: None,
     },
 ];

@@ -4,7 +4,7 @@
 use aws_config::profile::ProfileSet;
 use aws_credential_types::Credentials;
 use aws_credential_types::attributes::AccountId;
-use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::region::Region;
 
 use super::env::Environment;
@@ -30,18 +30,27 @@ pub(super) mod key {
     pub(crate) const SESSION_TOKEN: &str = "aws_session_token";
     pub(crate) const ACCOUNT_ID: &str = "aws_account_id";
     pub(crate) const WEB_IDENTITY_TOKEN_FILE: &str = "web_identity_token_file";
-    /// Keys of credential sources the SDK knows and this crate does not resolve, in the order
-    /// the SDK looks for them.
-    pub(crate) const UNSUPPORTED: [&str; 8] = [
-        WEB_IDENTITY_TOKEN_FILE,
-        "sso_session",
-        "sso_start_url",
-        "sso_account_id",
-        "sso_role_name",
-        "sso_region",
-        "login_session",
-        "credential_process",
-    ];
+    pub(crate) const SSO_SESSION: &str = "sso_session";
+    pub(crate) const LOGIN_SESSION: &str = "login_session";
+    pub(crate) const CREDENTIAL_PROCESS: &str = "credential_process";
+    /// Keys of the credential sources this crate hands to the SDK's own providers, in the
+    /// order the SDK looks for them (aws-config's `profile::credentials::repr::base_provider`),
+    /// with the kind each makes; `None` for one this build of the SDK does not resolve.
+    pub(crate) const DELEGATED: [(&str, Option<super::SourceKind>); 8] = {
+        use super::SourceKind::{CredentialProcess, Sso, WebIdentityToken};
+        [
+            (WEB_IDENTITY_TOKEN_FILE, Some(WebIdentityToken)),
+            (SSO_SESSION, Some(Sso)),
+            ("sso_start_url", Some(Sso)),
+            ("sso_account_id", Some(Sso)),
+            ("sso_role_name", Some(Sso)),
+            ("sso_region", Some(Sso)),
+            // aws-config resolves it only with its `credentials-login` feature, which this
+            // crate does not enable.
+            (LOGIN_SESSION, None),
+            (CREDENTIAL_PROCESS, Some(CredentialProcess)),
+        ]
+    };
 }
 
 /// The provider name static keys from a profile carry, as in the SDK.
@@ -61,6 +70,31 @@ pub enum SourceKind {
     Ec2InstanceMetadata,
     /// `credential_source = EcsContainer`: the ECS (or EKS Pod Identity) container endpoint.
     EcsContainer,
+    /// AWS IAM Identity Center (SSO): `sso_session` (with its `[sso-session]` section), or the
+    /// legacy `sso_start_url`, `sso_region`, `sso_account_id` and `sso_role_name`. Resolved by
+    /// aws-config's SSO provider, from the token `aws sso login` caches.
+    Sso,
+    /// `credential_process`: the command's output. Resolved by aws-config's
+    /// `CredentialProcessProvider`.
+    CredentialProcess,
+    /// `web_identity_token_file` with `role_arn` (and `role_session_name`): that role is
+    /// assumed with the token by aws-config's web identity provider
+    /// (`AssumeRoleWithWebIdentity`), and the roles above it by this crate.
+    WebIdentityToken,
+}
+
+impl std::fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::StaticKeys => "static keys",
+            Self::Environment => "Environment",
+            Self::Ec2InstanceMetadata => "Ec2InstanceMetadata",
+            Self::EcsContainer => "EcsContainer",
+            Self::Sso => "SSO",
+            Self::CredentialProcess => "credential_process",
+            Self::WebIdentityToken => "web identity token",
+        })
+    }
 }
 
 impl SourceKind {
@@ -87,6 +121,18 @@ pub struct ChainSource {
 pub(super) enum Origin {
     Keys(Credentials),
     Named(SourceKind),
+    /// Resolved by the SDK's provider for it, from the profile's keys.
+    Sdk(Delegated),
+}
+
+/// A source the SDK resolves: its kind, where the key that makes it is, and what an error
+/// needs to say how to fix it.
+#[derive(Clone, Debug)]
+pub(super) struct Delegated {
+    pub(super) kind: SourceKind,
+    pub(super) at: Location,
+    /// The `sso_session` value, for the `aws sso login` a failure needs.
+    pub(super) sso_session: Option<String>,
 }
 
 impl ChainSource {
@@ -100,6 +146,7 @@ impl ChainSource {
         match &self.origin {
             Origin::Keys(_) => SourceKind::StaticKeys,
             Origin::Named(kind) => *kind,
+            Origin::Sdk(delegated) => delegated.kind,
         }
     }
 
@@ -107,8 +154,14 @@ impl ChainSource {
     pub fn access_key_id(&self) -> Option<&str> {
         match &self.origin {
             Origin::Keys(keys) => Some(keys.access_key_id()),
-            Origin::Named(_) => None,
+            Origin::Named(_) | Origin::Sdk(_) => None,
         }
+    }
+
+    /// Whether the SDK's own provider for this kind resolves the source (SSO,
+    /// `credential_process`, web identity), rather than this crate.
+    pub fn is_resolved_by_sdk(&self) -> bool {
+        matches!(self.origin, Origin::Sdk(_))
     }
 
     pub(super) fn origin(&self) -> &Origin {
@@ -163,6 +216,8 @@ pub struct ResolvedChain {
     region: Option<Region>,
     source: ChainSource,
     roles: Vec<ChainRole>,
+    /// The files as read, for a source the SDK resolves.
+    texts: Texts,
 }
 
 impl ResolvedChain {
@@ -186,8 +241,8 @@ impl ResolvedChain {
         &self.roles
     }
 
-    pub(super) fn into_parts(self) -> (ChainSource, Vec<ChainRole>) {
-        (self.source, self.roles)
+    pub(super) fn into_parts(self) -> (ChainSource, Vec<ChainRole>, Texts) {
+        (self.source, self.roles, self.texts)
     }
 }
 
@@ -199,6 +254,62 @@ pub(super) struct Files {
     credentials: ProfileSet,
     config_name: String,
     credentials_name: String,
+    /// What was parsed, to hand to the SDK's providers for the sources it resolves, so they
+    /// read the same files (even an [`Environment`]'s in memory) and the files once.
+    pub(super) texts: Texts,
+}
+
+/// The text of both files, as read. `Debug` shows their lengths only: they hold keys.
+#[derive(Clone, Default)]
+pub(super) struct Texts {
+    pub(super) config: String,
+    pub(super) credentials: String,
+}
+
+impl std::fmt::Debug for Texts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Texts")
+            .field("config_bytes", &self.config.len())
+            .field("credentials_bytes", &self.credentials.len())
+            .finish()
+    }
+}
+
+impl Texts {
+    /// The files for the SDK: these texts and no file of its own.
+    pub(super) fn env_config_files(&self) -> EnvConfigFiles {
+        EnvConfigFiles::builder()
+            .with_contents(EnvConfigFileKind::Config, self.config.clone())
+            .with_contents(EnvConfigFileKind::Credentials, self.credentials.clone())
+            .build()
+    }
+}
+
+/// The path of a shared file as the SDK finds it: the variable, else the default, with a
+/// leading `~` for the home directory.
+fn file_path(env: &Environment, var: &str, default: &str) -> Option<String> {
+    let path = env.var(var).unwrap_or_else(|| default.to_owned());
+    let rest = match path.strip_prefix('~') {
+        None => return Some(path),
+        Some(rest) if rest.is_empty() || rest.starts_with('/') || rest.starts_with('\\') => rest,
+        Some(_) => return Some(path),
+    };
+    let home = env
+        .var("HOME")
+        .or_else(|| cfg!(windows).then(|| env.var("USERPROFILE")).flatten())?;
+    Some(format!("{home}{rest}"))
+}
+
+/// A file's text; a file that does not exist is empty, as for the SDK.
+async fn read_text(env: &Environment, path: Option<String>) -> Result<String, ProfileError> {
+    let Some(path) = path else {
+        return Ok(String::new());
+    };
+    match env.files().read_to_end(&path).await {
+        Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(e) => Err(ProfileError::load(e)),
+    }
 }
 
 impl Files {
@@ -207,30 +318,37 @@ impl Files {
         env: &Environment,
         profile: Option<&str>,
     ) -> Result<Self, ProfileError> {
-        let only = |config: bool| {
-            EnvConfigFiles::builder()
-                .include_default_config_file(config)
-                .include_default_credentials_file(!config)
-                .build()
+        const CONFIG: (&str, &str) = ("AWS_CONFIG_FILE", "~/.aws/config");
+        const CREDENTIALS: (&str, &str) = ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials");
+        let texts = Texts {
+            config: read_text(env, file_path(env, CONFIG.0, CONFIG.1)).await?,
+            credentials: read_text(env, file_path(env, CREDENTIALS.0, CREDENTIALS.1)).await?,
         };
-        let load = |config: bool| async move {
-            aws_config::profile::load(
-                env.files(),
-                env.vars(),
-                &only(config),
-                profile.map(|p| p.to_owned().into()),
-            )
-            .await
-            .map_err(ProfileError::load)
+        let load = |kind: EnvConfigFileKind, text: &str| {
+            let files = EnvConfigFiles::builder()
+                .with_contents(kind, text.to_owned())
+                .build();
+            async move {
+                aws_config::profile::load(
+                    env.files(),
+                    env.vars(),
+                    &files,
+                    profile.map(|p| p.to_owned().into()),
+                )
+                .await
+                .map_err(ProfileError::load)
+            }
         };
-        let config = load(true).await?;
-        let credentials = load(false).await?;
-        let name = |var: &str, default: &str| env.var(var).unwrap_or_else(|| default.to_owned());
+        let config = load(EnvConfigFileKind::Config, &texts.config).await?;
+        let credentials = load(EnvConfigFileKind::Credentials, &texts.credentials).await?;
+        let name =
+            |(var, default): (&str, &str)| env.var(var).unwrap_or_else(|| default.to_owned());
         Ok(Self {
             config,
             credentials,
-            config_name: name("AWS_CONFIG_FILE", "~/.aws/config"),
-            credentials_name: name("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+            config_name: name(CONFIG),
+            credentials_name: name(CREDENTIALS),
+            texts,
         })
     }
 
@@ -375,9 +493,8 @@ pub(super) fn resolve(files: &Files) -> Result<ResolvedChain, ProfileError> {
         }
     };
     if roles.is_empty() {
-        // The selected profile has a `role_arn` but is a web identity source.
-        return Err(ProfileError::at(
-            ProfileErrorKind::UnsupportedSource,
+        // The selected profile has a `role_arn` but is a web identity source: the SDK's role.
+        return Err(ProfileError::web_identity_top(
             top.at(key::WEB_IDENTITY_TOKEN_FILE),
         ));
     }
@@ -396,6 +513,7 @@ pub(super) fn resolve(files: &Files) -> Result<ResolvedChain, ProfileError> {
         region,
         source,
         roles,
+        texts: files.texts.clone(),
     })
 }
 
@@ -408,11 +526,24 @@ fn base(profile: View<'_>) -> Result<ChainSource, ProfileError> {
     if let Some(value) = profile.get(key::CREDENTIAL_SOURCE) {
         return named(profile, value);
     }
-    if let Some(unsupported) = key::UNSUPPORTED.iter().find(|k| profile.get(k).is_some()) {
-        return Err(ProfileError::at(
-            ProfileErrorKind::UnsupportedSource,
-            profile.at(*unsupported),
-        ));
+    if let Some((k, kind)) = key::DELEGATED
+        .iter()
+        .find(|(k, _)| profile.get(k).is_some())
+    {
+        let Some(kind) = *kind else {
+            return Err(ProfileError::at(
+                ProfileErrorKind::UnsupportedSource,
+                profile.at(*k),
+            ));
+        };
+        return Ok(ChainSource {
+            profile: profile.name.to_owned(),
+            origin: Origin::Sdk(Delegated {
+                kind,
+                at: profile.at(*k),
+                sso_session: profile.get(key::SSO_SESSION).map(str::to_owned),
+            }),
+        });
     }
     static_keys(profile)
 }

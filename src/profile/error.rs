@@ -89,11 +89,14 @@ pub enum ProfileErrorKind {
     InvalidValue,
     /// A role profile has `mfa_serial` but the builder was given no MFA token source.
     MfaSourceMissing,
-    /// The selected profile is not a role: it has no `role_arn`.
+    /// The selected profile is not a role this crate assumes: it has no `role_arn`, or its
+    /// `role_arn` comes with `web_identity_token_file` (a role the SDK's web identity provider
+    /// assumes with the token; a role profile above it is this crate's).
     NotARole,
-    /// The chain ends in a source this crate does not resolve: `credential_process`, SSO
-    /// (`sso_session`, `sso_start_url` and the other `sso_` keys), `web_identity_token_file`
-    /// or `login_session`.
+    /// The chain ends in a source the SDK this crate is built with does not resolve either:
+    /// `login_session`, which aws-config resolves only with its `credentials-login` feature
+    /// (not enabled by this crate). SSO, `credential_process` and `web_identity_token_file`
+    /// are resolved by aws-config's providers ([`SourceKind`](super::SourceKind)).
     UnsupportedSource,
     /// An option given to the builder, not a value of the files, is invalid (for example an
     /// [`mfa_session`](crate::builder::ProviderBuilder::mfa_session) duration outside 900 s to
@@ -126,6 +129,7 @@ enum Detail {
     Loop(Vec<String>),
     Value(String),
     Option(&'static str),
+    WebIdentity,
 }
 
 impl ProfileError {
@@ -143,6 +147,15 @@ impl ProfileError {
     }
 
     /// An error about `location`.
+    /// The selected profile is a web identity source, not a role of this crate's.
+    pub(super) fn web_identity_top(location: Location) -> Self {
+        Self::with_detail(
+            ProfileErrorKind::NotARole,
+            Some(location),
+            Detail::WebIdentity,
+        )
+    }
+
     pub(super) fn at(kind: ProfileErrorKind, location: Location) -> Self {
         Self::new(kind, Some(location))
     }
@@ -321,6 +334,12 @@ impl fmt::Display for ProfileError {
                 "{} needs an MFA token source: give one with `ProviderBuilder::mfa`",
                 display(at)
             ),
+            (K::NotARole, Detail::WebIdentity) => write!(
+                f,
+                "{} sets `role_arn` with `web_identity_token_file`: the SDK assumes that role with the token; to assume a role with this crate, select a role profile with `source_profile = {}`",
+                here(),
+                at.map(Location::profile).unwrap_or_default()
+            ),
             (K::NotARole, _) => write!(
                 f,
                 "{} has no `role_arn`; only a role profile makes an AssumeRoleProvider",
@@ -328,7 +347,7 @@ impl fmt::Display for ProfileError {
             ),
             (K::UnsupportedSource, _) => write!(
                 f,
-                "{} names a credential source this crate does not resolve; use static keys or `credential_source` (`Environment`, `Ec2InstanceMetadata`, `EcsContainer`)",
+                "{} names a credential source the SDK resolves only with aws-config's `credentials-login` feature, which this crate does not enable",
                 display(at)
             ),
             (K::InvalidOption, Detail::Option(option)) => {

@@ -63,6 +63,7 @@
 //! resolved, without reading the files again.
 
 mod chain;
+mod delegate;
 mod env;
 mod error;
 pub(crate) mod kind;
@@ -76,6 +77,7 @@ use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
 pub use chain::{ChainRole, ChainSource, ResolvedChain, SourceKind};
+pub use delegate::SourceError;
 pub use env::Environment;
 pub use error::{Location, ProfileError, ProfileErrorKind};
 
@@ -216,8 +218,8 @@ impl<S> ProviderBuilder<ForProfile, S> {
             ),
             None => sts,
         };
-        let (source, roles) = chain.into_parts();
-        let mut below = source_provider(&source, &environment);
+        let (source, roles, texts) = chain.into_parts();
+        let mut below = source_provider(&source, &environment, &texts, &sts);
         let mut top = None;
         for (i, role) in roles.into_iter().enumerate() {
             let at = role.location(key::ROLE_ARN);
@@ -300,8 +302,19 @@ impl ProviderBuilder<ForProfile, WithSts> {
 }
 
 /// The provider of the chain's source credentials.
-fn source_provider(source: &ChainSource, environment: &Environment) -> SharedCredentialsProvider {
+fn source_provider(
+    source: &ChainSource,
+    environment: &Environment,
+    texts: &chain::Texts,
+    sts: &aws_sdk_sts::Client,
+) -> SharedCredentialsProvider {
     match source.origin() {
+        Origin::Sdk(delegated) => SharedCredentialsProvider::new(delegate::SdkSource::new(
+            source.profile(),
+            delegated,
+            texts,
+            sts,
+        )),
         Origin::Keys(keys) => SharedCredentialsProvider::new(keys.clone()),
         Origin::Named(SourceKind::Ec2InstanceMetadata) => {
             SharedCredentialsProvider::new(ImdsCredentialsProvider::builder().build())
@@ -309,8 +322,6 @@ fn source_provider(source: &ChainSource, environment: &Environment) -> SharedCre
         Origin::Named(SourceKind::EcsContainer) => {
             SharedCredentialsProvider::new(EcsCredentialsProvider::builder().build())
         }
-        Origin::Named(SourceKind::Environment | SourceKind::StaticKeys) => {
-            SharedCredentialsProvider::new(EnvCredentials(environment.clone()))
-        }
+        Origin::Named(_) => SharedCredentialsProvider::new(EnvCredentials(environment.clone())),
     }
 }

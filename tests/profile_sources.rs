@@ -1,0 +1,252 @@
+//! Chains whose base is a source the SDK resolves (`credential_process` here, web identity
+//! below, SSO in `profile_sso.rs`): the SDK's provider gets the base, this crate assumes the
+//! roles above it with its MFA and cache, and failures name the file, the profile and the key.
+
+use std::error::Error as StdError;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use sts_assume_role::builder::{ForProfile, ProviderBuilder, WithSts};
+use sts_assume_role::cache::FileCache;
+use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
+use sts_assume_role::profile::{Environment, SourceError, SourceKind, from_profile};
+use sts_assume_role::request::TokenCode;
+use sts_assume_role::test_util::{Action, MockSts};
+use tempfile::TempDir;
+
+const DEV: &str = "arn:aws:iam::123456789012:role/dev";
+const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
+
+/// A directory with a config file, the variables naming it, and a cache directory.
+struct Setup {
+    dir: TempDir,
+}
+
+impl Setup {
+    fn new(config: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("config"), config).unwrap();
+        std::fs::write(dir.path().join("credentials"), "").unwrap();
+        Self { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn env(&self) -> Environment {
+        let path = |name: &str| self.path(name).to_str().unwrap().to_owned();
+        Environment::from_vars([
+            ("AWS_CONFIG_FILE", path("config")),
+            ("AWS_SHARED_CREDENTIALS_FILE", path("credentials")),
+            ("HOME", path("home")),
+        ])
+    }
+
+    fn builder(&self, profile: &str, mock: &MockSts) -> ProviderBuilder<ForProfile, WithSts> {
+        from_profile(profile)
+            .environment(self.env())
+            .mfa_devices(MfaDevices::new())
+            .sdk_config(&mock.sdk_config())
+    }
+
+    /// An executable shell script; each run appends a line to `runs`.
+    fn script(&self, name: &str, body: &str) -> String {
+        let path = self.path(name);
+        let runs = self.path("runs");
+        std::fs::write(
+            &path,
+            format!("#!/bin/sh\necho run >> '{}'\n{body}\n", runs.display()),
+        )
+        .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        path.to_str().unwrap().to_owned()
+    }
+
+    fn runs(&self) -> usize {
+        std::fs::read_to_string(self.path("runs"))
+            .map(|s| s.lines().count())
+            .unwrap_or(0)
+    }
+}
+
+/// A `credential_process` answer with the mock's source keys.
+fn process_answer(mock: &MockSts) -> String {
+    let keys = mock.source_credentials();
+    format!(
+        "cat <<'EOF'\n{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"}}\nEOF",
+        keys.access_key_id(),
+        keys.secret_access_key()
+    )
+}
+
+fn counting_code(prompts: &Arc<AtomicUsize>) -> impl mfa::TokenSource + use<> {
+    let prompts = Arc::clone(prompts);
+    mfa::from_fn(move |_: &MfaContext| {
+        prompts.fetch_add(1, Ordering::SeqCst);
+        TokenCode::new("123456").map_err(MfaError::failed)
+    })
+}
+
+/// The [`SourceError`] somewhere in `err`'s source chain.
+fn source_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a SourceError> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(found) = e.downcast_ref::<SourceError>() {
+            return Some(found);
+        }
+        next = e.source();
+    }
+    None
+}
+
+fn role_over(source_profile: &str, base: &str) -> String {
+    format!(
+        "[profile dev]\nrole_arn = {DEV}\nsource_profile = {source_profile}\nmfa_serial = {SERIAL}\n{base}"
+    )
+}
+
+#[tokio::test]
+async fn a_role_over_credential_process_asks_once_and_a_second_process_uses_the_cache() {
+    let mock = MockSts::builder().mfa_code("123456").start().await;
+    mock.require_mfa(DEV);
+    let setup = Setup::new("");
+    let command = setup.script("creds.sh", &process_answer(&mock));
+    std::fs::write(
+        setup.path("config"),
+        role_over(
+            "proc",
+            &format!("[profile proc]\ncredential_process = {command} --user alice\n"),
+        ),
+    )
+    .unwrap();
+    let cache_dir = setup.path("cache");
+    let prompts = Arc::new(AtomicUsize::new(0));
+    let run = || {
+        setup
+            .builder("dev", &mock)
+            .mfa(counting_code(&prompts))
+            .cache(FileCache::new(&cache_dir))
+    };
+
+    let mut first = run();
+    let chain = first.resolve().await.unwrap();
+    assert_eq!(chain.source().kind(), SourceKind::CredentialProcess);
+    assert!(chain.source().is_resolved_by_sdk());
+    let first = first.build().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(setup.runs(), 1, "the process ran once");
+    assert_eq!(prompts.load(Ordering::SeqCst), 1, "one prompt");
+    assert_eq!(mock.calls(Action::AssumeRole), 1);
+    let sent = mock.requests().pop().unwrap();
+    // Signed with the keys the process printed, and sent with the code.
+    assert_eq!(
+        sent.access_key_id.as_deref(),
+        Some(mock.source_credentials().access_key_id())
+    );
+    assert_eq!(sent.param("SerialNumber"), Some(SERIAL));
+    assert_eq!(sent.param("TokenCode"), Some("123456"));
+
+    // A second process: a fresh builder over the same files and cache.
+    let second = run().build().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(second.access_key_id(), first.access_key_id());
+    assert_eq!(prompts.load(Ordering::SeqCst), 1, "no second prompt");
+    assert_eq!(mock.calls(Action::AssumeRole), 1, "no second STS call");
+    assert_eq!(setup.runs(), 1, "the process did not run again");
+}
+
+#[tokio::test]
+async fn a_failed_credential_process_shows_its_status_and_stderr_never_its_stdout() {
+    let mock = MockSts::start().await;
+    let setup = Setup::new("");
+    let command = setup.script(
+        "fails.sh",
+        "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIAOUTPUTLEAK\", \"SecretAccessKey\": \"output-secret\"}'\n\
+         echo 'vault is locked: run unlock' >&2\nexit 3",
+    );
+    std::fs::write(
+        setup.path("config"),
+        role_over(
+            "proc",
+            &format!("[profile proc]\ncredential_process = {command}\n"),
+        ),
+    )
+    .unwrap();
+    let provider = setup
+        .builder("dev", &mock)
+        .mfa(counting_code(&Arc::default()))
+        .build()
+        .await
+        .unwrap();
+    let err = provider.provide_credentials().await.unwrap_err();
+    let shown = format!("{} / {err:?}", DisplayErrorContext(&err));
+    let found = source_error(&err).unwrap_or_else(|| panic!("no SourceError in {shown}"));
+    assert_eq!(found.kind(), SourceKind::CredentialProcess);
+    assert_eq!(found.location().profile(), "proc");
+    assert_eq!(found.location().key(), Some("credential_process"));
+    assert!(found.location().file().ends_with("config"), "{shown}");
+    assert!(shown.contains("exit status: 3"), "{shown}");
+    assert!(shown.contains("vault is locked: run unlock"), "{shown}");
+    for secret in ["AKIAOUTPUTLEAK", "output-secret"] {
+        assert!(!shown.contains(secret), "stdout shown: {shown}");
+    }
+    assert_eq!(mock.calls(Action::AssumeRole), 0, "STS was not called");
+}
+
+#[tokio::test]
+async fn unreadable_credential_process_output_is_named_not_shown() {
+    let mock = MockSts::start().await;
+    let setup = Setup::new("");
+    let command = setup.script(
+        "garbled.sh",
+        "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIAOUTPUTLEAK\", \"SecretAccessKey\": \"output-secret\", \"Expiration\": \"output-secret-date\"}'",
+    );
+    std::fs::write(
+        setup.path("config"),
+        role_over(
+            "proc",
+            &format!("[profile proc]\ncredential_process = {command}\n"),
+        ),
+    )
+    .unwrap();
+    let provider = setup
+        .builder("dev", &mock)
+        .mfa(counting_code(&Arc::default()))
+        .build()
+        .await
+        .unwrap();
+    let err = provider.provide_credentials().await.unwrap_err();
+    let shown = format!("{} / {err:?}", DisplayErrorContext(&err));
+    assert!(source_error(&err).is_some(), "{shown}");
+    assert!(shown.contains("`Expiration`"), "{shown}");
+    for secret in ["AKIAOUTPUTLEAK", "output-secret"] {
+        assert!(!shown.contains(secret), "stdout shown: {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_credential_process_is_the_base_only_where_the_sdk_would_pick_it() {
+    // As for the SDK, `credential_process` in a profile whose keys are complete is not the
+    // source: a source profile with both keys is used for its keys.
+    let mock = MockSts::start().await;
+    let keys = mock.source_credentials();
+    let setup = Setup::new(&role_over(
+        "both",
+        &format!(
+            "[profile both]\naws_access_key_id = {}\naws_secret_access_key = {}\ncredential_process = /bin/false\n",
+            keys.access_key_id(),
+            keys.secret_access_key()
+        ),
+    ));
+    let mut builder = setup.builder("dev", &mock);
+    assert_eq!(
+        builder.resolve().await.unwrap().source().kind(),
+        SourceKind::StaticKeys
+    );
+}
