@@ -356,6 +356,11 @@ impl Files {
         self.config.selected_profile()
     }
 
+    /// The selected profile: the one asked for, else `AWS_PROFILE`, else `default`.
+    pub(super) fn selected_name(&self) -> &str {
+        self.selected()
+    }
+
     fn has(set: &ProfileSet, profile: &str, key: Option<&str>) -> bool {
         set.get_profile(profile)
             .is_some_and(|p| key.is_none_or(|k| p.get(k).is_some()))

@@ -29,20 +29,8 @@ impl SdkSource {
         texts: &Texts,
         sts: &aws_sdk_sts::Client,
     ) -> Self {
-        let config = sts.config();
-        let mut provider_config =
-            ProviderConfig::without_region().with_region(config.region().cloned());
-        if let Some(http) = config.http_client() {
-            provider_config = provider_config.with_http_client(http);
-        }
-        if let Some(sleep) = config.sleep_impl() {
-            provider_config = provider_config.with_sleep_impl(sleep);
-        }
-        if let Some(time) = config.time_source() {
-            provider_config = provider_config.with_time_source(time);
-        }
         let inner = ProfileFileCredentialsProvider::builder()
-            .configure(&provider_config)
+            .configure(&provider_config(sts))
             .profile_files(texts.env_config_files())
             .profile_name(profile)
             .build();
@@ -86,6 +74,24 @@ impl SdkSource {
             _ => CredentialsError::provider_error(wrapped),
         }
     }
+}
+
+/// The settings aws-config's providers get: the STS client's region, HTTP client, sleep and
+/// time source (the rest, as the environment and the file system, are the process's).
+pub(super) fn provider_config(sts: &aws_sdk_sts::Client) -> ProviderConfig {
+    let config = sts.config();
+    let mut provider_config =
+        ProviderConfig::without_region().with_region(config.region().cloned());
+    if let Some(http) = config.http_client() {
+        provider_config = provider_config.with_http_client(http);
+    }
+    if let Some(sleep) = config.sleep_impl() {
+        provider_config = provider_config.with_sleep_impl(sleep);
+    }
+    if let Some(time) = config.time_source() {
+        provider_config = provider_config.with_time_source(time);
+    }
+    provider_config
 }
 
 /// What a failed `credential_process` said, never its output: the SDK's message for a failed

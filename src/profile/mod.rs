@@ -43,10 +43,32 @@
 //! | `mfa_serial` | `SerialNumber`; codes come from the builder's [`mfa`](ProviderBuilder::mfa) source |
 //! | `region` | of the selected profile: the region of every STS call of the chain |
 //!
-//! A source profile gives `aws_access_key_id`, `aws_secret_access_key` and optionally
-//! `aws_session_token`. As in the SDK, a source profile holding both keys is used for its keys
-//! even if it also has a `role_arn`. SSO, `credential_process`, `web_identity_token_file` and
-//! `login_session` sources are refused with [`ProfileErrorKind::UnsupportedSource`].
+//! At the bottom of the chain, the source, looked for in the SDK's order (aws-config's
+//! `profile::credentials::repr`): after the selected profile, a profile holding both keys is
+//! used for its keys even if it also has a `role_arn`; otherwise
+//!
+//! | key | source | resolved by |
+//! |---|---|---|
+//! | `credential_source` | `Environment` (the [`Environment`]'s variables), `Ec2InstanceMetadata`, `EcsContainer` | this crate; aws-config's IMDS and container providers |
+//! | `web_identity_token_file` (with `role_arn`, `role_session_name`) | that role, assumed with the token (`AssumeRoleWithWebIdentity`) | aws-config's web identity provider |
+//! | `sso_session` (and its `[sso-session]` section), or `sso_start_url`, `sso_region`, `sso_account_id`, `sso_role_name` | IAM Identity Center, from the token `aws sso login` cached | aws-config's SSO provider |
+//! | `login_session` | a console sign-in session | refused with [`ProfileErrorKind::UnsupportedSource`]: aws-config resolves it only with its `credentials-login` feature, not enabled here |
+//! | `credential_process` | the command's JSON output | aws-config's `CredentialProcessProvider` |
+//! | `aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`, `aws_account_id` | static keys | this crate |
+//!
+//! A source aws-config resolves is handed to its `ProfileFileCredentialsProvider` for that
+//! profile alone, with the file texts this crate read (so an [`Environment`]'s files in
+//! memory are what it reads too); the roles above it are this crate's, with their MFA, refresh
+//! and cache. aws-config's providers read the rest of the process environment themselves:
+//! `HOME` for the SSO token cache, `AWS_ENDPOINT_URL_*`, and the settings of an `endpoint_url`
+//! in the source profile. When one fails, the error above it holds a [`SourceError`] naming
+//! the file, the profile and the key; an SSO failure says which `aws sso login` command starts
+//! a new session, and a failed `credential_process` shows its exit status and stderr, never
+//! its output (which holds the secrets).
+//!
+//! [`build_default_chain`](ProviderBuilder::build_default_chain) puts all this in the SDK's
+//! default chain: environment, profile, web identity, container, instance metadata, with a
+//! role profile served by this crate ([`DefaultChain`]).
 //!
 //! Each role of the chain becomes an [`AssumeRoleProvider`] whose source credentials are the
 //! provider below it, so each caches and refreshes on its own.
@@ -63,6 +85,7 @@
 //! resolved, without reading the files again.
 
 mod chain;
+mod default_chain;
 mod delegate;
 mod env;
 mod error;
@@ -77,6 +100,7 @@ use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
 pub use chain::{ChainRole, ChainSource, ResolvedChain, SourceKind};
+pub use default_chain::DefaultChain;
 pub use delegate::SourceError;
 pub use env::Environment;
 pub use error::{Location, ProfileError, ProfileErrorKind};
