@@ -167,10 +167,12 @@ async fn an_opaque_token_names_the_provider_id_and_has_no_claims() {
         .role_session_name("app-user")
         .web_identity_token(TOKEN)
         .provider_id("www.amazon.com")
+        .minimum_session_token_size(2000)
         .send()
         .await
         .expect("the call succeeds");
     assert_eq!(out.provider(), Some("www.amazon.com"));
+    assert!(out.credentials().unwrap().session_token().len() >= 2000);
     assert_eq!(
         out.subject_from_web_identity_token(),
         Some("mock-web-identity-subject")

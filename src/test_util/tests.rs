@@ -783,8 +783,9 @@ async fn web_identity_needs_no_signature_and_answers_the_sts_document() {
     let token = super::web_identity::jwt(&serde_json::json!({"sub": "subject-1"}));
     let body = format!(
         "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn={ROLE}\
-         &RoleSessionName=pod&WebIdentityToken={token}"
+         &RoleSessionName=pod&WebIdentityToken={token}&SerialNumber=x&Tags.member.1.Key="
     );
+    // AssumeRole's other parameters are no part of this action: not checked (here invalid).
     let answer = raw_post(&mock, &body, None).await;
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     let document = &answer[answer.find("<AssumeRoleWithWebIdentityResponse").unwrap()..];
