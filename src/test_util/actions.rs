@@ -1,4 +1,5 @@
-//! The three STS actions, answered from the mock's state.
+//! The signed STS actions, answered from the mock's state, and what they share with
+//! `AssumeRoleWithWebIdentity` (see `web_identity`).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -10,7 +11,7 @@ use super::xml::{self, Xml};
 use crate::request::{AssumeRoleRequest, InvalidParameter, Parameter, ValidationErrors};
 
 /// One hour: the cap on role chaining, and the default AssumeRole duration.
-const ONE_HOUR: u64 = 3600;
+pub(super) const ONE_HOUR: u64 = 3600;
 /// The default GetSessionToken duration (12 hours).
 const SESSION_DEFAULT: u64 = 43_200;
 /// The GetSessionToken range (15 minutes to 36 hours).
@@ -18,7 +19,7 @@ const SESSION_RANGE: std::ops::RangeInclusive<u64> = 900..=129_600;
 /// The plaintext budget of inline and managed session policies, in characters.
 const POLICY_BUDGET: usize = 2048;
 
-type Params = BTreeMap<String, String>;
+pub(super) type Params = BTreeMap<String, String>;
 
 /// Who signed the request.
 #[derive(Debug, Clone)]
@@ -41,7 +42,7 @@ pub(super) enum CallerKind {
 }
 
 /// The account of a role ARN, or the mock's own.
-fn role_account<'a>(config: &'a Config, role_arn: &'a str) -> &'a str {
+pub(super) fn role_account<'a>(config: &'a Config, role_arn: &'a str) -> &'a str {
     match role_arn.split(':').nth(4) {
         Some(account) if account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()) => {
             account
@@ -160,7 +161,7 @@ fn check_mfa(state: &mut State, params: &Params, now: SystemTime) -> Result<bool
 }
 
 /// `PackedPolicySize`: the percentage of the session policy budget used, when any was sent.
-fn packed_policy_size(params: &Params) -> Option<usize> {
+pub(super) fn packed_policy_size(params: &Params) -> Option<usize> {
     let sizes: Vec<usize> = params
         .iter()
         .filter(|(name, _)| {
@@ -175,8 +176,23 @@ fn packed_policy_size(params: &Params) -> Option<usize> {
     Some((total * 100).div_ceil(POLICY_BUDGET).max(1))
 }
 
+/// `PackedPolicyTooLarge` when the session policies use more than their budget, as STS refuses
+/// them.
+pub(super) fn check_policy_budget(params: &Params) -> Result<(), StsError> {
+    match packed_policy_size(params) {
+        Some(percent) if percent > 100 => Err(StsError::new(
+            400,
+            "PackedPolicyTooLarge",
+            format!(
+                "Packed policy consumes {percent}% of allotted space, please use smaller policy."
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `SessionTokenSize`: the session token's length in bytes.
-fn session_token_size(token: &str) -> Xml {
+pub(super) fn session_token_size(token: &str) -> Xml {
     Xml::text("SessionTokenSize", token.len().to_string())
 }
 
@@ -186,14 +202,14 @@ const MAX_TOKEN_BYTES: usize = 8192;
 /// `SessionTokenUtilization`: the token's size in percent of [`MAX_TOKEN_BYTES`], or the
 /// session policies' share of their budget when that is more (as policies and tags fill the
 /// token).
-fn session_token_utilization(token: &str, params: &Params) -> Xml {
+pub(super) fn session_token_utilization(token: &str, params: &Params) -> Xml {
     let of_token = (token.len() * 100).div_ceil(MAX_TOKEN_BYTES);
     let percent = of_token.max(packed_policy_size(params).unwrap_or(0));
     Xml::text("SessionTokenUtilization", percent.to_string())
 }
 
 /// `MinimumSessionTokenSize`, as validated.
-fn minimum_token(params: &Params) -> usize {
+pub(super) fn minimum_token(params: &Params) -> usize {
     params
         .get("MinimumSessionTokenSize")
         .and_then(|v| v.parse::<usize>().ok())
@@ -232,6 +248,8 @@ pub(super) fn assume_role(
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
         ));
     }
+
+    check_policy_budget(params)?;
 
     let mfa_age = if check_mfa(state, params, now)? {
         Some(Duration::ZERO)
@@ -355,6 +373,10 @@ pub(super) fn get_caller_identity(caller: &Caller) -> Vec<Xml> {
 pub(super) fn issued_caller(config: &Config, state: &mut State, kind: &IssuedKind) -> Caller {
     match kind {
         IssuedKind::AssumedRole {
+            role_arn,
+            session_name,
+        }
+        | IssuedKind::WebIdentity {
             role_arn,
             session_name,
         } => Caller {

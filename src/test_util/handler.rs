@@ -10,6 +10,7 @@ use super::actions::{self, Caller};
 use super::faults::{FaultAnswer, FaultOutcome, StsError};
 use super::records::{Action, RecordedRequest};
 use super::state::{Config, Shared, State};
+use super::web_identity;
 use super::xml::{self, Xml};
 
 /// The only API version STS speaks.
@@ -123,16 +124,21 @@ fn sample_result(action: Action) -> Vec<Xml> {
             SystemTime::UNIX_EPOCH,
         )
     };
+    let assumed_role_user = || {
+        Xml::Node(
+            "AssumedRoleUser",
+            vec![
+                Xml::text("Arn", "arn:aws:sts::123456789012:assumed-role/role/session"),
+                Xml::text("AssumedRoleId", "AROAMOCKTRUNCATED000:session"),
+            ],
+        )
+    };
     match action {
-        Action::AssumeRole => vec![
-            Xml::Node(
-                "AssumedRoleUser",
-                vec![
-                    Xml::text("Arn", "arn:aws:sts::123456789012:assumed-role/role/session"),
-                    Xml::text("AssumedRoleId", "AROAMOCKTRUNCATED000:session"),
-                ],
-            ),
+        Action::AssumeRole => vec![assumed_role_user(), credentials()],
+        Action::AssumeRoleWithWebIdentity => vec![
             credentials(),
+            Xml::text("SubjectFromWebIdentityToken", "mock-web-identity-subject"),
+            assumed_role_user(),
         ],
         Action::GetSessionToken => vec![credentials()],
         Action::GetCallerIdentity => vec![
@@ -164,7 +170,8 @@ fn credential_key_id(authorization: &str) -> Option<String> {
     (!key_id.is_empty()).then(|| key_id.to_owned())
 }
 
-/// Runs a request that drew no fault: checks action, version and caller, then answers.
+/// Runs a request that drew no fault: checks action, version and caller (for the signed
+/// actions), then answers.
 fn handle(
     config: &Config,
     state: &mut State,
@@ -188,11 +195,22 @@ fn handle(
                 ),
             )
         })?;
-    let caller = authenticate(config, state, request, now)?;
     let result = match action {
-        Action::AssumeRole => actions::assume_role(config, state, &caller, params, now)?,
-        Action::GetSessionToken => actions::get_session_token(config, state, &caller, params, now)?,
-        Action::GetCallerIdentity => actions::get_caller_identity(&caller),
+        // Unsigned on the wire: the token, not a signature, says who calls.
+        Action::AssumeRoleWithWebIdentity => {
+            web_identity::assume_role_with_web_identity(config, state, params, now)?
+        }
+        Action::AssumeRole => {
+            let caller = authenticate(config, state, request, now)?;
+            actions::assume_role(config, state, &caller, params, now)?
+        }
+        Action::GetSessionToken => {
+            let caller = authenticate(config, state, request, now)?;
+            actions::get_session_token(config, state, &caller, params, now)?
+        }
+        Action::GetCallerIdentity => {
+            actions::get_caller_identity(&authenticate(config, state, request, now)?)
+        }
     };
     Ok((action, result))
 }

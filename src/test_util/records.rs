@@ -18,6 +18,10 @@ pub enum Action {
     GetSessionToken,
     /// `GetCallerIdentity`.
     GetCallerIdentity,
+    /// `AssumeRoleWithWebIdentity`: role credentials for a token of an OpenID Connect or
+    /// OAuth 2.0 identity provider (as a Kubernetes pod's service account token). Unsigned on
+    /// the wire: the token, not a signature, is the caller's proof.
+    AssumeRoleWithWebIdentity,
 }
 
 impl Action {
@@ -28,6 +32,7 @@ impl Action {
             Action::AssumeRole => "AssumeRole",
             Action::GetSessionToken => "GetSessionToken",
             Action::GetCallerIdentity => "GetCallerIdentity",
+            Action::AssumeRoleWithWebIdentity => "AssumeRoleWithWebIdentity",
         }
     }
 
@@ -38,6 +43,7 @@ impl Action {
             Action::AssumeRole,
             Action::GetSessionToken,
             Action::GetCallerIdentity,
+            Action::AssumeRoleWithWebIdentity,
         ]
         .into_iter()
         .find(|action| action.as_str() == name)
@@ -52,14 +58,20 @@ impl fmt::Display for Action {
 
 /// Parameters whose values are secret; their values never reach `Debug`.
 fn is_secret_param(name: &str) -> bool {
-    ["TokenCode", "X-Amz-Security-Token", "SecurityToken"]
-        .iter()
-        .any(|secret| secret.eq_ignore_ascii_case(name))
+    [
+        "TokenCode",
+        "WebIdentityToken",
+        "X-Amz-Security-Token",
+        "SecurityToken",
+    ]
+    .iter()
+    .any(|secret| secret.eq_ignore_ascii_case(name))
 }
 
 /// One request the mock received, in arrival order (see [`MockSts::requests`]).
 ///
-/// `Debug` masks the `TokenCode` value (and a security token passed as a parameter).
+/// `Debug` masks the `TokenCode` and `WebIdentityToken` values (and a security token passed as
+/// a parameter).
 /// `params` itself holds the values as sent, so a test can assert on them; do not print the
 /// map on its own.
 ///
@@ -114,6 +126,14 @@ impl fmt::Debug for RecordedRequest {
 pub enum IssuedKind {
     /// Role credentials from `AssumeRole`.
     AssumedRole {
+        /// The `RoleArn` that was assumed.
+        role_arn: String,
+        /// The `RoleSessionName` of the session.
+        session_name: String,
+    },
+    /// Role credentials from `AssumeRoleWithWebIdentity`. Calling `AssumeRole` with them is
+    /// role chaining, as with [`AssumedRole`](Self::AssumedRole) credentials.
+    WebIdentity {
         /// The `RoleArn` that was assumed.
         role_arn: String,
         /// The `RoleSessionName` of the session.

@@ -8,6 +8,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_sts::config::BehaviorVersion;
 use aws_smithy_async::time::{SharedTimeSource, TimeSource};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 use aws_types::sdk_config;
@@ -16,6 +17,7 @@ use wiremock::{Mock, MockServer};
 
 use super::faults::Fault;
 use super::handler::Responder;
+use super::http::ToMock;
 use super::ids::IdGen;
 use super::mfa::{MfaMode, MfaVerifier};
 use super::records::{Action, IssuedCredentials, RecordedRequest};
@@ -28,9 +30,13 @@ const REDACTED: &str = "** redacted **";
 /// Point an `aws_sdk_sts::Client` at [`endpoint_url`](Self::endpoint_url) (or take
 /// [`client`](Self::client) / [`sdk_config`](Self::sdk_config)) and sign with
 /// [`source_credentials`](Self::source_credentials) or with credentials the mock issued.
-/// It answers `AssumeRole`, `GetSessionToken` and `GetCallerIdentity`, validates input as STS
-/// does, checks MFA codes, expires what it issued by its own time source, and can be told to
-/// fail ([`push_fault`](Self::push_fault)) or be slow ([`set_latency`](Self::set_latency)).
+/// It answers `AssumeRole`, `GetSessionToken`, `GetCallerIdentity` and (unsigned)
+/// `AssumeRoleWithWebIdentity`, validates input as STS does, checks MFA codes and web identity
+/// tokens, expires what it issued by its own time source, and can be told to fail
+/// ([`push_fault`](Self::push_fault)) or be slow ([`set_latency`](Self::set_latency)).
+///
+/// Where a client's endpoint cannot be set, as for the STS client inside aws-config's
+/// `WebIdentityTokenCredentialsProvider`, give it [`http_client`](Self::http_client).
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -271,6 +277,44 @@ impl MockSts {
         self.sdk_config_builder().build()
     }
 
+    /// An HTTP client that sends every request to the mock, whatever URL the SDK resolved
+    /// (path and query are kept). For SDK clients whose endpoint a test cannot set, such as the
+    /// STS client aws-config builds from a `ProviderConfig`:
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use aws_config::provider_config::ProviderConfig;
+    /// use aws_config::web_identity_token::{StaticConfiguration, WebIdentityTokenCredentialsProvider};
+    /// use aws_credential_types::provider::ProvideCredentials;
+    /// use aws_types::region::Region;
+    /// use sts_assume_role::test_util::MockSts;
+    ///
+    /// let mock = MockSts::start().await;
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let token_file = dir.path().join("token");
+    /// std::fs::write(&token_file, "a-projected-service-account-token").unwrap();
+    ///
+    /// let config = ProviderConfig::without_region()
+    ///     .with_region(Some(Region::new("us-east-1")))
+    ///     .with_http_client(mock.http_client());
+    /// let provider = WebIdentityTokenCredentialsProvider::builder()
+    ///     .configure(&config)
+    ///     .static_configuration(StaticConfiguration {
+    ///         web_identity_token_file: token_file,
+    ///         role_arn: "arn:aws:iam::123456789012:role/pod".to_owned(),
+    ///         session_name: "pod-session".to_owned(),
+    ///     })
+    ///     .build();
+    /// let credentials = provider.provide_credentials().await.unwrap();
+    /// assert!(credentials.access_key_id().starts_with("ASIA"));
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn http_client(&self) -> SharedHttpClient {
+        SharedHttpClient::new(ToMock::new(&self.endpoint_url()))
+    }
+
     /// An STS client for the mock, signing with the source credentials.
     #[must_use]
     pub fn client(&self) -> aws_sdk_sts::Client {
@@ -320,7 +364,8 @@ impl MockSts {
 
     /// Gives `role_arn` a trust policy condition `aws:MultiFactorAuthPresent = true`:
     /// `AssumeRole` needs a good `SerialNumber` + `TokenCode`, or a signature with session
-    /// credentials obtained with MFA; otherwise `AccessDenied`.
+    /// credentials obtained with MFA; otherwise `AccessDenied`. `AssumeRoleWithWebIdentity`,
+    /// which carries no MFA, is always `AccessDenied` for such a role.
     pub fn require_mfa(&self, role_arn: &str) {
         self.role_policy(role_arn, |policy| policy.require_mfa = true);
     }
@@ -333,7 +378,8 @@ impl MockSts {
         self.role_policy(role_arn, |policy| policy.max_mfa_age = Some(max));
     }
 
-    /// Sets the role's `MaxSessionDuration`: a longer `DurationSeconds` is a `ValidationError`.
+    /// Sets the role's `MaxSessionDuration`: a longer `DurationSeconds` (of `AssumeRole` or
+    /// `AssumeRoleWithWebIdentity`) is a `ValidationError`.
     /// By default any duration STS allows (up to 12 hours) is accepted.
     pub fn max_session_duration(&self, role_arn: &str, max: Duration) {
         self.role_policy(role_arn, |policy| policy.max_session_duration = Some(max));
@@ -353,6 +399,26 @@ impl MockSts {
     /// with a fixed code make a second MFA call.
     pub fn set_mfa_code(&self, code: &str) {
         self.shared.state().mfa.mode = MfaMode::Fixed(code.to_owned());
+    }
+
+    /// From now on accept only `token` as `WebIdentityToken` (replacing an earlier one):
+    /// `AssumeRoleWithWebIdentity` with any other token gets 400 `InvalidIdentityToken`, as
+    /// STS answers for a token its identity provider did not sign. By default every token of
+    /// 4-20000 characters is accepted. Set a new one to rotate the token, as a Kubernetes
+    /// projected service account token rotates.
+    pub fn set_web_identity_token(&self, token: &str) {
+        self.shared.state().web_identity.accepted = Some(token.to_owned());
+    }
+
+    /// Makes `token` count as expired: `AssumeRoleWithWebIdentity` with it gets 400
+    /// `ExpiredTokenException`, as STS answers for a token past its `exp`. Accepted or not,
+    /// an expired token is refused first.
+    pub fn expire_web_identity_token(&self, token: &str) {
+        self.shared
+            .state()
+            .web_identity
+            .expired
+            .insert(token.to_owned());
     }
 
     /// The TOTP code for the mock's current time, when it checks codes as TOTP.

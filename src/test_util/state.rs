@@ -11,6 +11,7 @@ use super::faults::Fault;
 use super::ids::IdGen;
 use super::mfa::MfaVerifier;
 use super::records::{Action, IssuedCredentials, IssuedKind, RecordedRequest};
+use super::web_identity::WebIdentityTokens;
 use super::xml::whole_seconds;
 
 /// Settings fixed when the mock starts.
@@ -72,6 +73,8 @@ pub(super) struct State {
     pub(super) ids: IdGen,
     /// Access key IDs of issued credentials that were revoked.
     pub(super) revoked: std::collections::HashSet<String>,
+    /// Which `AssumeRoleWithWebIdentity` tokens pass.
+    pub(super) web_identity: WebIdentityTokens,
 }
 
 impl State {
@@ -87,6 +90,7 @@ impl State {
             mfa,
             ids,
             revoked: std::collections::HashSet::new(),
+            web_identity: WebIdentityTokens::default(),
         }
     }
 

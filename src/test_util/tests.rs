@@ -776,3 +776,80 @@ fn the_mock_parses_query_params_with_the_request_builders_rules() {
         "RoleArn: is required, got nothing; RoleSessionName: is required, got nothing"
     );
 }
+
+#[tokio::test]
+async fn web_identity_needs_no_signature_and_answers_the_sts_document() {
+    let mock = MockSts::start().await;
+    let token = super::web_identity::jwt(&serde_json::json!({"sub": "subject-1"}));
+    let body = format!(
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn={ROLE}\
+         &RoleSessionName=pod&WebIdentityToken={token}&SerialNumber=x&Tags.member.1.Key="
+    );
+    // AssumeRole's other parameters are no part of this action: not checked (here invalid).
+    let answer = raw_post(&mock, &body, None).await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let document = &answer[answer.find("<AssumeRoleWithWebIdentityResponse").unwrap()..];
+    assert!(
+        document.starts_with(
+            "<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+             <AssumeRoleWithWebIdentityResult><Credentials><AccessKeyId>ASIA"
+        ),
+        "{document}"
+    );
+    assert!(
+        document.contains(
+            "</Credentials><SubjectFromWebIdentityToken>subject-1</SubjectFromWebIdentityToken>\
+             <AssumedRoleUser><Arn>arn:aws:sts::123456789012:assumed-role/demo/pod</Arn>"
+        ),
+        "{document}"
+    );
+    assert!(
+        document.contains("</AssumeRoleWithWebIdentityResult><ResponseMetadata><RequestId>"),
+        "{document}"
+    );
+
+    let missing = raw_post(
+        &mock,
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleSessionName=pod",
+        None,
+    )
+    .await;
+    assert!(missing.starts_with("HTTP/1.1 400"), "{missing}");
+    assert!(
+        missing.contains(
+            "<Message>RoleArn: is required, got nothing; WebIdentityToken: is required, got nothing</Message>"
+        ),
+        "{missing}"
+    );
+    // The other actions still need a signature.
+    let unsigned = raw_post(&mock, "Action=AssumeRole&Version=2011-06-15", None).await;
+    assert!(
+        unsigned.contains("<Code>MissingAuthenticationToken</Code>"),
+        "{unsigned}"
+    );
+    assert_eq!(mock.requests()[0].access_key_id, None);
+}
+
+#[tokio::test]
+async fn assume_role_refuses_session_policies_over_their_budget() {
+    let mock = MockSts::start().await;
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{}"}}]}}"#,
+        "s".repeat(1990)
+    );
+    let error = client(&mock, None)
+        .assume_role()
+        .role_arn(ROLE)
+        .role_session_name("sess")
+        .policy(policy)
+        .policy_arns(
+            aws_sdk_sts::types::PolicyDescriptorType::builder()
+                .arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code_and_message(&error).0, "PackedPolicyTooLarge");
+    assert!(mock.issued().is_empty());
+}
