@@ -250,3 +250,107 @@ async fn a_credential_process_is_the_base_only_where_the_sdk_would_pick_it() {
         SourceKind::StaticKeys
     );
 }
+
+#[tokio::test]
+async fn a_role_over_web_identity_asks_once_and_a_second_process_uses_the_cache() {
+    const POD: &str = "arn:aws:iam::123456789012:role/pod";
+    let mock = MockSts::builder().mfa_code("123456").start().await;
+    mock.require_mfa(DEV);
+    mock.set_web_identity_token("eyJ.pod-token.sig");
+    let setup = Setup::new("");
+    std::fs::write(setup.path("token"), "eyJ.pod-token.sig").unwrap();
+    // The base is the SDK's: `role_arn` with `web_identity_token_file`; its STS client finds
+    // the mock through the profile's `endpoint_url`.
+    std::fs::write(
+        setup.path("config"),
+        role_over(
+            "pod",
+            &format!(
+                "[profile pod]\nrole_arn = {POD}\nweb_identity_token_file = {}\n\
+                 role_session_name = pod-session\nregion = us-east-1\nendpoint_url = {}\n",
+                setup.path("token").display(),
+                mock.endpoint_url()
+            ),
+        ),
+    )
+    .unwrap();
+    let cache_dir = setup.path("cache");
+    let prompts = Arc::new(AtomicUsize::new(0));
+    let run = || {
+        setup
+            .builder("dev", &mock)
+            .mfa(counting_code(&prompts))
+            .cache(FileCache::new(&cache_dir))
+    };
+
+    let mut first = run();
+    let chain = first.resolve().await.unwrap();
+    assert_eq!(chain.source().kind(), SourceKind::WebIdentityToken);
+    assert_eq!(
+        chain.roles().len(),
+        1,
+        "the pod role is the SDK's, not ours"
+    );
+    let first = first.build().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(mock.calls(Action::AssumeRoleWithWebIdentity), 1);
+    assert_eq!(mock.calls(Action::AssumeRole), 1);
+    assert_eq!(prompts.load(Ordering::SeqCst), 1);
+    let requests = mock.requests();
+    let web = requests
+        .iter()
+        .find(|r| r.action == Some(Action::AssumeRoleWithWebIdentity))
+        .unwrap();
+    assert_eq!(web.param("RoleArn"), Some(POD));
+    assert_eq!(web.param("RoleSessionName"), Some("pod-session"));
+    let role = requests.last().unwrap();
+    assert_eq!(role.param("RoleArn"), Some(DEV));
+    assert_eq!(role.param("TokenCode"), Some("123456"));
+    // Signed with the credentials the web identity call issued: role chaining.
+    let issued = mock.issued();
+    assert_eq!(
+        role.access_key_id.as_deref(),
+        Some(issued[0].credentials().access_key_id())
+    );
+
+    let second = run().build().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(second.access_key_id(), first.access_key_id());
+    assert_eq!(prompts.load(Ordering::SeqCst), 1, "no second prompt");
+    assert_eq!(mock.calls(Action::AssumeRole), 1, "no second AssumeRole");
+    assert_eq!(mock.calls(Action::AssumeRoleWithWebIdentity), 1);
+}
+
+#[tokio::test]
+async fn a_rejected_web_identity_token_names_the_profile_and_key() {
+    let mock = MockSts::start().await;
+    mock.set_web_identity_token("the-valid-token");
+    let setup = Setup::new("");
+    std::fs::write(setup.path("token"), "a-stale-token").unwrap();
+    std::fs::write(
+        setup.path("config"),
+        role_over(
+            "pod",
+            &format!(
+                "[profile pod]\nrole_arn = arn:aws:iam::123456789012:role/pod\n\
+                 web_identity_token_file = {}\nregion = us-east-1\nendpoint_url = {}\n",
+                setup.path("token").display(),
+                mock.endpoint_url()
+            ),
+        ),
+    )
+    .unwrap();
+    let provider = setup
+        .builder("dev", &mock)
+        .mfa(counting_code(&Arc::default()))
+        .build()
+        .await
+        .unwrap();
+    let err = provider.provide_credentials().await.unwrap_err();
+    let shown = DisplayErrorContext(&err).to_string();
+    let found = source_error(&err).unwrap_or_else(|| panic!("{shown}"));
+    assert_eq!(found.kind(), SourceKind::WebIdentityToken);
+    assert_eq!(found.location().profile(), "pod");
+    assert_eq!(found.location().key(), Some("web_identity_token_file"));
+    assert!(shown.contains("InvalidIdentityToken"), "{shown}");
+    assert!(!shown.contains("a-stale-token"), "{shown}");
+    assert_eq!(mock.calls(Action::AssumeRole), 0);
+}

@@ -6,6 +6,7 @@ mod flags;
 mod mfa;
 mod output;
 mod profile_mode;
+mod profile_sources;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -127,11 +128,21 @@ struct Profiles {
 impl Profiles {
     fn new(mock: &MockSts, admin: &str) -> Self {
         let keys = mock.source_credentials();
+        Self::with_base(
+            admin,
+            &format!(
+                "aws_access_key_id = {}\naws_secret_access_key = {}\n",
+                keys.access_key_id(),
+                keys.secret_access_key(),
+            ),
+        )
+    }
+
+    /// Role profile `admin` (with `admin` added) over profile `base`, which holds `base`.
+    fn with_base(admin: &str, base: &str) -> Self {
         let contents = format!(
             "[profile admin]\nrole_arn = {ROLE}\nsource_profile = base\n{admin}\n\n\
-             [profile base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            keys.access_key_id(),
-            keys.secret_access_key(),
+             [profile base]\n{base}\n"
         );
         let dir = tempfile::tempdir().expect("a temporary directory");
         let config = dir.path().join("config");
