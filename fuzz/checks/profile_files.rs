@@ -1,7 +1,8 @@
 //! Profile files: two arbitrary texts as the config and credentials files, resolved for a
 //! profile named by the input. Never panics; a resolved chain ends with the selected profile;
 //! an error's location names one of the two files; and no message or `Debug` shows a secret
-//! of the files (checked by replacing every secret with a marker and looking for the marker).
+//! of the files (checked by replacing every secret, and every `credential_process` command
+//! line, which may hold one, with a marker and looking for the marker).
 
 use std::sync::OnceLock;
 
@@ -27,7 +28,7 @@ fn marked(text: &str) -> String {
             Some((key, _))
                 if matches!(
                     key.trim().to_ascii_lowercase().as_str(),
-                    "aws_secret_access_key" | "aws_session_token"
+                    "aws_secret_access_key" | "aws_session_token" | "credential_process"
                 ) =>
             {
                 format!("{key}= {MARKER}")
