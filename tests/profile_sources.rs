@@ -161,15 +161,13 @@ async fn a_role_over_credential_process_asks_once_and_a_second_process_uses_the_
     assert_eq!(setup.runs(), 1, "the process did not run again");
 }
 
-#[tokio::test]
-async fn a_failed_credential_process_shows_its_status_and_stderr_never_its_stdout() {
+/// What a role over a `credential_process` running `body` fails with: the error shown whole,
+/// and the kind, profile and key of its `SourceError`. The messages and `Debug` are checked
+/// for the secrets the process printed, and STS must not have been called.
+async fn process_failure(body: &str) -> (String, Option<(SourceKind, String, Option<String>)>) {
     let mock = MockSts::start().await;
     let setup = Setup::new("");
-    let command = setup.script(
-        "fails.sh",
-        "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIAOUTPUTLEAK\", \"SecretAccessKey\": \"output-secret\"}'\n\
-         echo 'vault is locked: run unlock' >&2\nexit 3",
-    );
+    let command = setup.script("creds.sh", body);
     std::fs::write(
         setup.path("config"),
         role_over(
@@ -186,48 +184,50 @@ async fn a_failed_credential_process_shows_its_status_and_stderr_never_its_stdou
         .unwrap();
     let err = provider.provide_credentials().await.unwrap_err();
     let shown = format!("{} / {err:?}", DisplayErrorContext(&err));
-    let found = source_error(&err).unwrap_or_else(|| panic!("no SourceError in {shown}"));
-    assert_eq!(found.kind(), SourceKind::CredentialProcess);
-    assert_eq!(found.location().profile(), "proc");
-    assert_eq!(found.location().key(), Some("credential_process"));
-    assert!(found.location().file().ends_with("config"), "{shown}");
-    assert!(shown.contains("exit status: 3"), "{shown}");
-    assert!(shown.contains("vault is locked: run unlock"), "{shown}");
     for secret in ["AKIAOUTPUTLEAK", "output-secret"] {
         assert!(!shown.contains(secret), "stdout shown: {shown}");
     }
     assert_eq!(mock.calls(Action::AssumeRole), 0, "STS was not called");
+    let found = source_error(&err).map(|found| {
+        assert!(found.location().file().ends_with("config"), "{shown}");
+        (
+            found.kind(),
+            found.location().profile().to_owned(),
+            found.location().key().map(str::to_owned),
+        )
+    });
+    (shown, found)
+}
+
+/// Prints credentials with `extra` members, on stdout.
+const PRINTED: &str = "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIAOUTPUTLEAK\", \"SecretAccessKey\": \"output-secret\"EXTRA}'";
+
+#[tokio::test]
+async fn a_failed_credential_process_shows_its_status_and_stderr_never_its_stdout() {
+    let body = format!(
+        "{}\necho 'vault is locked: run unlock' >&2\nexit 3",
+        PRINTED.replace("EXTRA", "")
+    );
+    let (shown, found) = process_failure(&body).await;
+    assert_eq!(
+        found,
+        Some((
+            SourceKind::CredentialProcess,
+            "proc".to_owned(),
+            Some("credential_process".to_owned())
+        )),
+        "{shown}"
+    );
+    assert!(shown.contains("exit status: 3"), "{shown}");
+    assert!(shown.contains("vault is locked: run unlock"), "{shown}");
 }
 
 #[tokio::test]
 async fn unreadable_credential_process_output_is_named_not_shown() {
-    let mock = MockSts::start().await;
-    let setup = Setup::new("");
-    let command = setup.script(
-        "garbled.sh",
-        "echo '{\"Version\": 1, \"AccessKeyId\": \"AKIAOUTPUTLEAK\", \"SecretAccessKey\": \"output-secret\", \"Expiration\": \"output-secret-date\"}'",
-    );
-    std::fs::write(
-        setup.path("config"),
-        role_over(
-            "proc",
-            &format!("[profile proc]\ncredential_process = {command}\n"),
-        ),
-    )
-    .unwrap();
-    let provider = setup
-        .builder("dev", &mock)
-        .mfa(counting_code(&Arc::default()))
-        .build()
-        .await
-        .unwrap();
-    let err = provider.provide_credentials().await.unwrap_err();
-    let shown = format!("{} / {err:?}", DisplayErrorContext(&err));
-    assert!(source_error(&err).is_some(), "{shown}");
+    let body = PRINTED.replace("EXTRA", ", \"Expiration\": \"output-secret-date\"");
+    let (shown, found) = process_failure(&body).await;
+    assert!(found.is_some(), "{shown}");
     assert!(shown.contains("`Expiration`"), "{shown}");
-    for secret in ["AKIAOUTPUTLEAK", "output-secret"] {
-        assert!(!shown.contains(secret), "stdout shown: {shown}");
-    }
 }
 
 #[tokio::test]
