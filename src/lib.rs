@@ -10,6 +10,9 @@
 //! - [`profile`]: providers from the roles in `~/.aws/config`, `mfa_serial` included.
 //! - [`cache`]: the AWS CLI's credential cache, so processes (and the AWS CLI) share a session
 //!   and its MFA code; opt in with [`ProviderBuilder::cache`](builder::ProviderBuilder::cache).
+//!   Links, renamed entries and loose folders never get one role's credentials served for
+//!   another, and crashed writers' temporary files are cleaned up (see
+//!   [`FileCache`](cache::FileCache)).
 //! - [`builder`]: the one [`ProviderBuilder`](builder::ProviderBuilder) of every kind of
 //!   provider, with the settings they share written once.
 //! - [`test_util`] (feature `test-util`): a mock STS speaking the real wire protocol.

@@ -403,7 +403,7 @@ async fn invalid_input_is_a_validation_error_naming_the_parameter() {
 }
 
 #[tokio::test]
-async fn session_policies_over_their_budget_are_packed_policy_too_large() {
+async fn session_policies_over_their_budget_are_refused_naming_both() {
     let mock = MockSts::start().await;
     let statement = format!(r#"{{"Sid":"{}"}}"#, "s".repeat(1900));
     let policy = format!(r#"{{"Version":"2012-10-17","Statement":[{statement}]}}"#);
@@ -428,16 +428,8 @@ async fn session_policies_over_their_budget_are_packed_policy_too_large() {
         .await
         .unwrap_err();
     let (code, message, status) = failure(&error);
-    assert_eq!((code.as_str(), status), ("PackedPolicyTooLarge", 400));
-    assert!(
-        message.starts_with("Packed policy consumes 10"),
-        "{message}"
-    );
-    assert!(
-        error
-            .into_service_error()
-            .is_packed_policy_too_large_exception()
-    );
+    assert_eq!((code.as_str(), status), ("ValidationError", 400));
+    assert!(message.contains("Policy and PolicyArns"), "{message}");
 }
 
 #[tokio::test]

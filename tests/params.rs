@@ -575,3 +575,173 @@ fn request_debug_redacts_the_token_code() {
     assert!(!debug.contains("987654"), "{debug}");
     assert!(debug.contains("redacted"));
 }
+
+/// STS limits the plaintext of the session policies as a whole: the inline policy and the
+/// managed policy ARNs together are at most 2048 characters (the packed size is STS's to
+/// judge). The error names both parameters and says how the total splits.
+#[test]
+fn policy_and_policy_arns_together_are_at_most_2048_characters() {
+    let policy_of = |n: usize| format!("{{\"a\":\"{}\"}}", "x".repeat(n - 8));
+    let arns = |count: usize, len: usize| -> Vec<String> {
+        (0..count)
+            .map(|_| format!("arn:{}", "p".repeat(len - 4)))
+            .collect()
+    };
+    // (policy characters, ARN count, characters of each ARN, valid?)
+    let rows: &[(Option<usize>, usize, usize, bool)] = &[
+        (Some(2048), 0, 0, true),
+        (Some(2028), 1, 20, true),
+        (Some(2027), 1, 20, true),
+        (Some(2029), 1, 21, false),
+        (Some(1048), 10, 100, true),
+        (Some(1049), 10, 100, false),
+        (None, 1, 2048, true),
+        (None, 2, 1024, true),
+        (None, 2, 1025, false),
+        (None, 10, 2048, false),
+        // The issue's request: 2,034 + 10 × 2,048 = 22,514 characters.
+        (Some(2034), 10, 2048, false),
+    ];
+    for &(policy, count, len, valid) in rows {
+        let mut builder = base();
+        if let Some(n) = policy {
+            builder = builder.policy(policy_of(n));
+        }
+        for arn in arns(count, len) {
+            builder = builder.policy_arn(arn);
+        }
+        let total = policy.unwrap_or(0) + count * len;
+        let got = builder.build();
+        assert_eq!(
+            got.is_ok(),
+            valid,
+            "policy {policy:?} + {count} ARNs of {len}: {got:?}"
+        );
+        if let Err(errors) = got {
+            assert_eq!(errors.len(), 1, "{errors}");
+            assert!(errors.contains(Parameter::SessionPolicies));
+            assert_eq!(
+                errors.to_string(),
+                format!(
+                    "Policy and PolicyArns: must be at most 2048 characters in all, got {total} \
+                     characters (Policy {}, PolicyArns {})",
+                    policy.unwrap_or(0),
+                    count * len
+                )
+            );
+        }
+    }
+}
+
+/// A policy or an ARN that is invalid on its own is reported on its own, and not counted
+/// again in the combined size; every broken rule is reported at once.
+#[test]
+fn combined_policy_size_counts_only_valid_policies_and_is_reported_with_the_rest() {
+    let long_arn = format!("arn:aws:iam::aws:policy/{}", "p".repeat(2048 - 24));
+    let err = base()
+        .policy(format!("{{\"a\":\"{}\"}}", "x".repeat(2049 - 8)))
+        .policy_arn(long_arn.as_str())
+        .build()
+        .unwrap_err();
+    assert_eq!(err.len(), 1, "{err}");
+    assert!(err.contains(Parameter::Policy));
+
+    let err = base()
+        .policy(format!("{{\"a\":\"{}\"}}", "x".repeat(100 - 8)))
+        .policy_arn(long_arn.as_str())
+        .tag("Team", "a")
+        .tag("team", "b")
+        .build()
+        .unwrap_err();
+    let shown: Vec<String> = err.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 2, "{err}");
+    assert!(shown[0].starts_with("Policy and PolicyArns: "), "{err}");
+    assert!(shown[1].starts_with("Tags.member.2.Key: "), "{err}");
+}
+
+/// Tag keys are compared as STS compares them: ignoring case with Unicode's simple case
+/// folding, character by character; lengths count characters, not UTF-16 units.
+#[test]
+fn tag_keys_that_differ_only_by_case_are_one_key() {
+    // (first key, second key, the same key?)
+    let rows: &[(&str, &str, bool)] = &[
+        ("Team", "team", true),
+        ("TEAM", "tEaM", true),
+        // Dotted capital I lowercases to two characters ("i\u{307}"); only Turkish rules
+        // make it `i`. Dotless ı uppercases to `I` but folds to itself.
+        ("İ", "i", false),
+        ("İ", "I", false),
+        ("ı", "i", false),
+        ("ı", "I", false),
+        // ß uppercases to two characters: equal to "SS" only under full folding.
+        ("ß", "SS", false),
+        ("ß", "ss", false),
+        ("ß", "ẞ", true),
+        ("straße", "STRASSE", false),
+        // Outside the Basic Multilingual Plane: Deseret has case, mathematical letters don't.
+        ("𐐀", "𐐨", true),
+        ("𐐀𐐁", "𐐨𐐩", true),
+        ("𝐀", "𝐚", false),
+        // Greek sigma, whatever its position: Rust's `to_lowercase` picks final sigma from
+        // context, folding does not.
+        ("ΑΣ", "ασ", true),
+        ("ΑΣ", "ας", true),
+        ("σ", "ς", true),
+        // Letters whose lowercase is another letter's: Kelvin and Ångström signs, long s.
+        ("K", "k", true),
+        ("Å", "å", true),
+        ("ſ", "s", true),
+        // Titlecase digraphs.
+        ("ǅ", "ǆ", true),
+        ("Ǆ", "ǅ", true),
+        ("Ab", "Ac", false),
+    ];
+    for &(a, b, same) in rows {
+        let got = base().tag(a, "1").tag(b, "2").build();
+        if same {
+            let err = got.expect_err(&format!("{a:?} and {b:?} are one key"));
+            assert!(
+                err.contains(Parameter::TagKey(Some(2))),
+                "{a:?}/{b:?}: {err}"
+            );
+            assert_eq!(err.len(), 1, "{err}");
+        } else {
+            assert!(got.is_ok(), "{a:?} and {b:?} are two keys: {got:?}");
+        }
+    }
+}
+
+#[test]
+fn tag_key_length_counts_characters_not_utf16_units() {
+    // (key, valid?): 128 characters outside the BMP are 256 UTF-16 units and 512 bytes.
+    let deseret = |n: usize| "𐐀".repeat(n);
+    let rows: Vec<(String, bool)> = vec![
+        (deseret(128), true),
+        (deseret(129), false),
+        (format!("{}a", deseret(127)), true),
+        (format!("{}ab", deseret(127)), false),
+        ("İ".repeat(128), true),
+        ("ß".repeat(128), true),
+    ];
+    for (key, valid) in &rows {
+        assert_eq!(
+            TagKey::new(key.as_str()).is_ok(),
+            *valid,
+            "{} characters, {} UTF-16 units",
+            key.chars().count(),
+            key.encode_utf16().count()
+        );
+    }
+    // Folding never changes a length: 128 `ß` stay one key of 128 characters.
+    let ok = base()
+        .tag("ß".repeat(128), "a")
+        .tag("SS".repeat(64), "b")
+        .build();
+    assert!(ok.is_ok(), "{ok:?}");
+    let err = base()
+        .tag(deseret(128), "a")
+        .tag("𐐨".repeat(128), "b")
+        .build()
+        .unwrap_err();
+    assert!(err.contains(Parameter::TagKey(Some(2))));
+}

@@ -7,6 +7,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
+use sts_assume_role::AssumeRoleRequest;
 use sts_assume_role::cache::CachedCredentials;
 
 /// Secrets shorter than this are not looked for: they turn up by accident too easily.
@@ -114,7 +115,62 @@ fn debug_escaped(s: &str) -> String {
     quoted[1..quoted.len() - 1].to_owned()
 }
 
+/// An entry is for the request its `AssumedRoleUser.Arn` names, and for no other role,
+/// session or account; `is_for` never panics.
+fn check_is_for(entry: &CachedCredentials) {
+    let fixed = AssumeRoleRequest::builder()
+        .role_arn("arn:aws:iam::123456789012:role/demo")
+        .role_session_name("session")
+        .build()
+        .unwrap();
+    let _ = entry.is_for(&fixed);
+    let Some(user) = entry.assumed_role_user() else {
+        assert!(
+            !entry.is_for(&fixed),
+            "an entry without AssumedRoleUser is for no request"
+        );
+        return;
+    };
+    let fields: Vec<&str> = user.arn.splitn(6, ':').collect();
+    let [arn, partition, "sts", _, account, resource] = fields[..] else {
+        return;
+    };
+    let Some((role, session)) = resource
+        .strip_prefix("assumed-role/")
+        .and_then(|r| r.split_once('/'))
+    else {
+        return;
+    };
+    let request = |role: &str, account: &str, session: &str| {
+        AssumeRoleRequest::builder()
+            .role_arn(format!("{arn}:{partition}:iam::{account}:role/{role}"))
+            .role_session_name(session)
+            .build()
+            .ok()
+    };
+    if arn != "arn" || partition.is_empty() || account.is_empty() || role.is_empty() {
+        return;
+    }
+    if let Some(own) = request(role, account, session) {
+        assert!(
+            entry.is_for(&own),
+            "not for the request its ARN names: {}",
+            user.arn
+        );
+    }
+    if let Some(other) = request(&format!("{role}x"), account, session) {
+        assert!(!entry.is_for(&other), "for another role: {}", user.arn);
+    }
+    if let Some(other) = request(role, &format!("{account}9"), session) {
+        assert!(!entry.is_for(&other), "for another account: {}", user.arn);
+    }
+    if let Some(other) = request(role, account, &format!("{session}x")) {
+        assert!(!entry.is_for(&other), "for another session: {}", user.arn);
+    }
+}
+
 fn check_entry(entry: &CachedCredentials, generic: Option<&Value>) {
+    check_is_for(entry);
     let creds = entry.to_credentials();
     let secret = creds.secret_access_key().to_owned();
     let token = creds.session_token().unwrap_or_default().to_owned();

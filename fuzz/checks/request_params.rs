@@ -214,13 +214,35 @@ fn valid_tag_value(v: &str) -> bool {
     ok
 }
 
+/// Unicode simple case folding (statuses C and S of `CaseFolding.txt`), for the characters
+/// whose simple folding std's mappings do not give directly: a key folds character by
+/// character and keeps its length.
+fn simple_fold(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            let mut upper = c.to_uppercase();
+            let u = match (upper.next(), upper.next()) {
+                (Some(u), None) => u,
+                _ => c,
+            };
+            let mut lower = u.to_lowercase();
+            match (c, lower.next(), lower.next()) {
+                // Folded only by the Turkic rules (status T).
+                ('ı', _, _) => c,
+                (_, Some(l), None) => l,
+                _ => u,
+            }
+        })
+        .collect()
+}
+
 /// The rank of a parameter in the STS API reference, the documented order of the errors.
 fn rank(p: Parameter) -> (u8, usize) {
     let r = match p {
         Parameter::RoleArn => 0,
         Parameter::RoleSessionName => 1,
         Parameter::PolicyArns | Parameter::PolicyArn(_) => 2,
-        Parameter::Policy => 3,
+        Parameter::Policy | Parameter::SessionPolicies => 3,
         Parameter::DurationSeconds => 4,
         Parameter::Tags | Parameter::TagKey(_) | Parameter::TagValue(_) => 5,
         Parameter::TransitiveTagKeys | Parameter::TransitiveTagKey(_) => 6,
@@ -320,6 +342,17 @@ pub fn check(data: &[u8]) {
         .map(|(k, _)| k.as_str())
         .collect();
     need(g.policy_arns.len() <= 10, Parameter::PolicyArns);
+    // The plaintext of the valid session policies, inline and managed, is at most 2048
+    // characters in all.
+    let session_policy_chars = policy
+        .filter(|v| valid_policy(v))
+        .map_or(0, |v| v.chars().count())
+        + g.policy_arns
+            .iter()
+            .filter(|v| valid_arn(v))
+            .map(|v| v.chars().count())
+            .sum::<usize>();
+    need(session_policy_chars <= 2048, Parameter::SessionPolicies);
     need(g.tags.len() <= 50, Parameter::Tags);
     need(
         g.transitive_tag_keys.len() <= 50,
@@ -331,7 +364,7 @@ pub fn check(data: &[u8]) {
     let mut seen = HashSet::new();
     let mut duplicate_tags = Vec::new();
     for (i, (k, v)) in g.tags.iter().enumerate() {
-        if valid_tag_key(k) && valid_tag_value(v) && !seen.insert(k.to_lowercase()) {
+        if valid_tag_key(k) && valid_tag_value(v) && !seen.insert(simple_fold(k)) {
             duplicate_tags.push(i + 1);
         }
     }

@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::CacheError;
 use crate::assume::{AssumedRole, AssumedRoleUser, PROVIDER_NAME, account_of};
+use crate::request::AssumeRoleRequest;
 
 /// Cached temporary credentials, in the form the AWS CLI keeps in `~/.aws/cli/cache`: the
 /// AssumeRole answer as JSON.
@@ -44,6 +45,10 @@ pub struct CachedCredentials {
     /// `ResponseMetadata.RequestId`: all of `ResponseMetadata` this crate keeps (the AWS CLI
     /// also writes the HTTP status and headers of the answer, which nothing reads back).
     request_id: Option<String>,
+    /// `CacheKey`: the key a [`FileCache`](super::FileCache) stored the entry under, so that
+    /// an entry moved or linked to another key's name is refused. Not part of the AWS CLI's
+    /// format (which ignores it); set and checked by the file cache only.
+    cache_key: Option<String>,
 }
 
 impl fmt::Debug for CachedCredentials {
@@ -77,6 +82,9 @@ impl fmt::Debug for CachedCredentials {
         if let Some(v) = self.request_id() {
             d.field("request_id", &v);
         }
+        if let Some(v) = &self.cache_key {
+            d.field("cache_key", v);
+        }
         d.finish()
     }
 }
@@ -101,6 +109,7 @@ impl CachedCredentials {
             session_token_utilization: None,
             source_identity: None,
             request_id: None,
+            cache_key: None,
         }
     }
 
@@ -192,6 +201,81 @@ impl CachedCredentials {
         self.request_id.as_deref()
     }
 
+    /// Whether this entry can be the answer to `request`: its `AssumedRoleUser.Arn`
+    /// (`arn:PARTITION:sts::ACCOUNT:assumed-role/ROLE/SESSION`) names the request's role (the
+    /// same partition and account, and the role's name, which IAM compares ignoring ASCII
+    /// case; a role's path is not in the ARN) and, when the request's session name was
+    /// configured rather than generated, the same session name. An entry without
+    /// `AssumedRoleUser` (or with an ARN of another shape) answers no request.
+    ///
+    /// Both the AWS CLI's entries and this crate's carry that ARN, so a provider with a
+    /// [cache](crate::builder::ProviderBuilder::cache) serves an entry only when it passes
+    /// this check: an entry of role A found under role B's key (linked, renamed or copied
+    /// there) is refused. Requests for the same role and session that differ only in other
+    /// parameters (duration, policies, tags, external ID) are told apart by their key alone;
+    /// a [`FileCache`](super::FileCache) stamps its own entries with the key they were
+    /// stored under to check that too.
+    ///
+    /// ```
+    /// use std::time::{Duration, UNIX_EPOCH};
+    /// use sts_assume_role::{AssumeRoleRequest, AssumedRoleUser};
+    /// use sts_assume_role::cache::CachedCredentials;
+    ///
+    /// let request = AssumeRoleRequest::builder()
+    ///     .role_arn("arn:aws:iam::111111111111:role/team/RoleB")
+    ///     .role_session_name("alice")
+    ///     .build()?;
+    /// let entry = |arn: &str| {
+    ///     CachedCredentials::new("ASIAEXAMPLE", "secret", "token", UNIX_EPOCH + Duration::from_secs(1))
+    ///         .with_assumed_role_user(AssumedRoleUser {
+    ///             arn: arn.into(),
+    ///             assumed_role_id: "AROAEXAMPLE:alice".into(),
+    ///         })
+    /// };
+    /// assert!(entry("arn:aws:sts::111111111111:assumed-role/RoleB/alice").is_for(&request));
+    /// assert!(!entry("arn:aws:sts::111111111111:assumed-role/RoleA/alice").is_for(&request));
+    /// assert!(!entry("arn:aws:sts::111111111111:assumed-role/RoleB/bob").is_for(&request));
+    /// assert!(!entry("arn:aws:sts::222222222222:assumed-role/RoleB/alice").is_for(&request));
+    /// # Ok::<(), sts_assume_role::ValidationErrors>(())
+    /// ```
+    pub fn is_for(&self, request: &AssumeRoleRequest) -> bool {
+        let Some(user) = &self.assumed_role_user else {
+            return false;
+        };
+        let (Some(issued), Some(role)) = (
+            arn_parts(&user.arn, "sts", "assumed-role/"),
+            arn_parts(request.role_arn().as_str(), "iam", "role/"),
+        ) else {
+            return false;
+        };
+        let Some((issued_role, issued_session)) = issued.resource.split_once('/') else {
+            return false;
+        };
+        let role_name = role.resource.rsplit('/').next().unwrap_or(role.resource);
+        issued.partition == role.partition
+            && issued.account == role.account
+            && issued_role.eq_ignore_ascii_case(role_name)
+            && (request.session_name_generated()
+                || issued_session == request.session_name().as_str())
+    }
+
+    /// Whether the entry is an MFA session's (GetSessionToken credentials, stored by an
+    /// [`MfaSession`](crate::MfaSession)): it names no assumed role.
+    pub(crate) fn is_session(&self) -> bool {
+        self.assumed_role_user.is_none()
+    }
+
+    /// The key a file cache stamped the entry with.
+    pub(crate) fn cache_key(&self) -> Option<&str> {
+        self.cache_key.as_deref()
+    }
+
+    /// The entry stamped with (or, with `None`, cleared of) the key it is stored under.
+    pub(crate) fn with_cache_key(mut self, key: Option<&str>) -> Self {
+        self.cache_key = key.map(str::to_owned);
+        self
+    }
+
     /// Whether the credentials are still good for more than `min_remaining` at `now`. The AWS
     /// CLI serves an entry only with more than
     /// [`AWS_CLI_MIN_REMAINING`](super::AWS_CLI_MIN_REMAINING) left.
@@ -280,6 +364,9 @@ struct Wire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Read whatever it holds (only its `RequestId` is kept); written as `{"RequestId": …}`.
     response_metadata: Option<serde_json::Value>,
+    /// Last, so the positions of the fields before it do not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cache_key: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -323,6 +410,7 @@ impl Serialize for CachedCredentials {
                 .request_id
                 .as_ref()
                 .map(|id| serde_json::json!({ "RequestId": id })),
+            cache_key: self.cache_key.clone(),
         }
         .serialize(serializer)
     }
@@ -366,10 +454,40 @@ impl<'de> Deserialize<'de> for CachedCredentials {
                 .and_then(|m| m.get("RequestId"))
                 .and_then(|id| id.as_str())
                 .map(str::to_owned),
+            cache_key: w.cache_key,
         };
         entry.fill_account_id();
         Ok(entry)
     }
+}
+
+/// The parts of `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` for one service, with the
+/// resource's type prefix removed.
+struct ArnParts<'a> {
+    partition: &'a str,
+    account: &'a str,
+    resource: &'a str,
+}
+
+fn arn_parts<'a>(arn: &'a str, service: &str, resource_type: &str) -> Option<ArnParts<'a>> {
+    let mut fields = arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(s), Some(_region), Some(account), Some(resource)) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return None;
+    };
+    let resource = resource.strip_prefix(resource_type)?;
+    (s == service && !partition.is_empty() && !account.is_empty() && !resource.is_empty())
+        .then_some(ArnParts {
+            partition,
+            account,
+            resource,
+        })
 }
 
 /// Reads an `Expiration`: RFC 3339 with any offset and optional fractional seconds, or

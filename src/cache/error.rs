@@ -29,6 +29,17 @@ pub enum CacheError {
         #[source]
         source: io::Error,
     },
+    /// The cache directory is not safe to keep credentials in: it is owned by another user
+    /// (neither the current one nor root), or others may write to it and it lacks the sticky
+    /// bit, so they could replace or rename entries. Not retryable: fix the directory's owner
+    /// or mode (`chmod o-w`), or use another directory.
+    #[error("refusing to store credentials in {}: the directory is {reason}", path.display())]
+    UntrustedDir {
+        /// The directory.
+        path: PathBuf,
+        /// Why it is not trusted, e.g. `owned by another user`.
+        reason: &'static str,
+    },
     /// The entry could not be written as JSON (its `Expiration` is outside years 0-9999).
     #[error("cannot encode the cache entry as JSON")]
     Encode(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
@@ -46,10 +57,10 @@ impl CacheError {
         }
     }
 
-    /// The file or directory involved, for I/O errors.
+    /// The file or directory involved, for I/O errors and untrusted directories.
     pub fn path(&self) -> Option<&Path> {
         match self {
-            CacheError::Io { path, .. } => Some(path),
+            CacheError::Io { path, .. } | CacheError::UntrustedDir { path, .. } => Some(path),
             _ => None,
         }
     }

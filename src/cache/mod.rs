@@ -33,6 +33,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! A cache folder other users can write to, or links and renames in it, never get role A's
+//! credentials served for role B: see [`FileCache`] for the rules on links, entries, the
+//! folder and the temporary files a crash leaves behind.
+//!
 //! The [`CredentialCache`] trait is synchronous: an entry is a small file read once per
 //! refresh, and a synchronous trait is object-safe without boxed futures and usable from code
 //! with no runtime (a `credential_process` program, a build script). An async caller that must
@@ -65,7 +69,9 @@ pub const AWS_CLI_MIN_REMAINING: Duration = Duration::from_secs(15 * 60);
 ///
 /// A store does not judge expiry: [`load`](Self::load) returns what is stored, and the caller
 /// decides with its own clock ([`load_valid`](Self::load_valid)), so one clock makes every
-/// decision of a provider.
+/// decision of a provider. Nor does a key prove what an entry is for: a provider calls
+/// [`load`](Self::load) and serves an entry only if it was issued for its request
+/// ([`CachedCredentials::is_for`]) and is valid by its clock.
 pub trait CredentialCache: Send + Sync + fmt::Debug {
     /// The entry stored under `key`, if there is a usable one, whatever its expiry.
     fn load(&self, key: &str) -> Result<Option<CachedCredentials>, CacheError>;

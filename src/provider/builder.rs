@@ -173,11 +173,19 @@ impl Options {
         }
     }
 
-    /// The credential store in front of STS, under `key`, for sessions that last `full`.
-    pub(crate) fn disk(&self, key: String, full: Duration) -> Option<DiskCache> {
+    /// The credential store in front of STS, under `key`, for sessions that last `full`;
+    /// an entry is served only if `expect` holds for it.
+    pub(crate) fn disk(
+        &self,
+        key: String,
+        expect: crate::provider::fetch::Expect,
+        full: Duration,
+    ) -> Option<DiskCache> {
         self.cache.as_ref().map(|store| DiskCache {
             store: Arc::clone(store),
             key,
+            expect,
+            warned: std::sync::atomic::AtomicBool::new(false),
             min_remaining: self.policy.windows(full).0,
         })
     }
@@ -277,8 +285,10 @@ impl<K, S> ProviderBuilder<K, S> {
     /// with more than the advisory window of a full-length session left (15 minutes for
     /// one-hour sessions, as the AWS CLI does; see [`RefreshPolicy`]), judged with the
     /// provider's [clock](Self::time_source); never the credentials it is replacing, and never
-    /// ones invalidated. After STS answers, it writes the entry. Cache failures are logged and
-    /// count as misses; they never fail a load.
+    /// ones invalidated, and never an entry issued for another role or session (see
+    /// [`CachedCredentials::is_for`](crate::cache::CachedCredentials::is_for); an MFA
+    /// session's entry must name no role). After STS answers, it writes the entry. Cache
+    /// failures are logged and count as misses; they never fail a load.
     ///
     /// ```no_run
     /// # fn demo(request: sts_assume_role::AssumeRoleRequest, config: &aws_types::SdkConfig)

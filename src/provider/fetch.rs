@@ -185,19 +185,72 @@ impl MfaConfig {
 pub(crate) struct DiskCache {
     pub(crate) store: Arc<dyn CredentialCache>,
     pub(crate) key: String,
+    /// What an entry under the key must be to be served.
+    pub(crate) expect: Expect,
+    /// Whether a refused entry was logged at `warn` yet: once per provider.
+    pub(crate) warned: AtomicBool,
     /// An entry is served only with more than this left: the advisory window of a full-length
     /// session, so what comes from the store is not due for a refresh at once.
     pub(crate) min_remaining: Duration,
 }
 
+/// What a cache entry must be to be served for a provider: the key alone does not prove it
+/// (a file can be linked or renamed to another key's name).
+#[derive(Debug)]
+pub(crate) enum Expect {
+    /// An answer to this AssumeRole request ([`CachedCredentials::is_for`]).
+    Role(Box<crate::request::AssumeRoleRequest>),
+    /// An MFA session's credentials: no assumed-role user.
+    Session,
+}
+
+impl Expect {
+    fn holds(&self, entry: &CachedCredentials) -> bool {
+        match self {
+            Expect::Role(request) => entry.is_for(request),
+            Expect::Session => entry.is_session(),
+        }
+    }
+}
+
 impl DiskCache {
     pub(crate) async fn load(&self, now: SystemTime, avoid: &[String]) -> Option<Credentials> {
-        let (store, key, min) = (
-            Arc::clone(&self.store),
-            self.key.clone(),
-            self.min_remaining,
-        );
-        let credentials = blocking(move || store.load_valid(&key, now, min)).await?;
+        let (store, key) = (Arc::clone(&self.store), self.key.clone());
+        let entry = match blocking(move || Some(store.load(&key))).await? {
+            Ok(Some(entry)) => entry,
+            Ok(None) => return None,
+            Err(error) => {
+                tracing::warn!(key = self.key, %error, "credential cache unreadable; treated as a miss");
+                return None;
+            }
+        };
+        if !self.expect.holds(&entry) {
+            // The role and session the entry names, never its credentials.
+            let issued_to = entry.assumed_role_user().map(|u| u.arn.as_str());
+            if self.warned.swap(true, Ordering::Relaxed) {
+                tracing::debug!(
+                    key = self.key,
+                    issued_to,
+                    "cached credentials refused again"
+                );
+            } else {
+                tracing::warn!(
+                    key = self.key,
+                    issued_to,
+                    "cached credentials refused: the entry under this key was issued for \
+                     another role or session (linked, renamed or copied there); calling STS"
+                );
+            }
+            return None;
+        }
+        if !entry.is_valid_at(now, self.min_remaining) {
+            tracing::debug!(
+                key = self.key,
+                "cached credentials expire too soon to be served"
+            );
+            return None;
+        }
+        let credentials = entry.to_credentials();
         if avoid.iter().any(|k| k == credentials.access_key_id()) {
             tracing::debug!(
                 key = self.key,

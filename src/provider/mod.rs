@@ -310,7 +310,11 @@ impl ProviderBuilder<ForRole, WithSts> {
             .duration()
             .unwrap_or(SessionDuration::DEFAULT)
             .as_duration();
-        let disk = options.disk(cli_cache_key(&request), full);
+        let disk = options.disk(
+            cli_cache_key(&request),
+            fetch::Expect::Role(Box::new(request.clone())),
+            full,
+        );
         let server_date = fetch::ServerDate::default();
         let fetch = Arc::new(StsFetch {
             client: server_date.on(self.sts.0),

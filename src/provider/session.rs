@@ -10,7 +10,7 @@ use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentials
 
 use super::builder::{ProviderBuilder, WithSts};
 use super::fetch::{
-    BoxFuture, DiskCache, Fetch, FetchContext, Fetched, MfaConfig, ServerDate, Subject,
+    BoxFuture, DiskCache, Expect, Fetch, FetchContext, Fetched, MfaConfig, ServerDate, Subject,
     load_source, mark, signing_with,
 };
 use super::{Handle, Status};
@@ -206,7 +206,11 @@ impl ProviderBuilder<ForMfaSession, WithSts> {
         };
         let options = &self.options;
         let clock = options.clock();
-        let disk = options.disk(session_cache_key(&serial, duration, max_mfa_age), duration);
+        let disk = options.disk(
+            session_cache_key(&serial, duration, max_mfa_age),
+            Expect::Session,
+            duration,
+        );
         let server_date = ServerDate::default();
         let fetch = Arc::new(SessionFetch {
             disk,

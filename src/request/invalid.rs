@@ -19,6 +19,9 @@ pub enum Parameter {
     PolicyArn(Option<usize>),
     /// `Policy`
     Policy,
+    /// `Policy` and `PolicyArns` together: the plaintext of the session policies, inline and
+    /// managed, which STS limits as a whole.
+    SessionPolicies,
     /// `DurationSeconds`
     DurationSeconds,
     /// `Tags` as a whole (their count, duplicate keys).
@@ -99,6 +102,7 @@ impl fmt::Display for Parameter {
                 f.write_str(".arn")
             }
             Parameter::Policy => f.write_str("Policy"),
+            Parameter::SessionPolicies => f.write_str("Policy and PolicyArns"),
             Parameter::DurationSeconds => f.write_str("DurationSeconds"),
             Parameter::Tags => f.write_str("Tags"),
             Parameter::TagKey(i) => {

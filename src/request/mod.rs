@@ -16,6 +16,9 @@ pub use invalid::{InvalidParameter, Parameter, ValidationErrors};
 
 /// At most this many `PolicyArns`.
 pub const MAX_POLICY_ARNS: usize = 10;
+/// The plaintext of the session policies, the inline `Policy` and the `PolicyArns` together,
+/// is at most this many characters.
+pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
 /// At most this many `Tags`, and as many `TransitiveTagKeys`.
 pub const MAX_TAGS: usize = 50;
 /// At most this many `ProvidedContexts`.
@@ -160,7 +163,8 @@ impl<R, S> AssumeRoleBuilder<R, S> {
         self
     }
 
-    /// Adds a session tag. At most 50; keys must be unique ignoring case.
+    /// Adds a session tag. At most 50; keys must be unique ignoring case (see [`TagKey`] for
+    /// how case is compared).
     pub fn tag(mut self, key: impl IntoParam<TagKey>, value: impl IntoParam<TagValue>) -> Self {
         self.opts.tags.push((key.into_param(), value.into_param()));
         self
@@ -303,6 +307,8 @@ impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
         check_rules(
             &Given {
                 policy_arns: o_len(&policy_arns, &errors, Parameter::PolicyArn(None)),
+                policy_chars: policy.as_ref().map_or(0, |p| p.as_str().chars().count()),
+                policy_arn_chars: policy_arns.iter().map(|a| a.as_str().chars().count()).sum(),
                 tags: &tags,
                 tags_given: tags.len()
                     + count_of(&errors, Parameter::TagKey(None), Parameter::TagValue(None)),
@@ -386,6 +392,9 @@ fn count_of(errors: &[InvalidParameter], a: Parameter, b: Parameter) -> usize {
 /// positions in the request.
 struct Given<'a> {
     policy_arns: usize,
+    /// Characters of the valid `Policy` (0 when none), and of the valid `PolicyArns`.
+    policy_chars: usize,
+    policy_arn_chars: usize,
     tags: &'a [(usize, Tag)],
     tags_given: usize,
     transitive_tag_keys: &'a [(usize, TagKey)],
@@ -412,12 +421,26 @@ fn check_rules(g: &Given<'_>, errors: &mut Vec<InvalidParameter>) {
             g.policy_arns,
         ));
     }
+    // Only the plaintext can be judged here: STS also limits the packed (compressed) size of
+    // the policies and tags together, reported as `PackedPolicySize`, whose packing it does
+    // not document; a request over that limit fails with `PackedPolicyTooLarge`.
+    let session_policy_chars = g.policy_chars + g.policy_arn_chars;
+    if session_policy_chars > MAX_SESSION_POLICY_CHARS {
+        errors.push(InvalidParameter::new(
+            Parameter::SessionPolicies,
+            format!("must be at most {MAX_SESSION_POLICY_CHARS} characters in all"),
+            format!(
+                "{session_policy_chars} characters (Policy {}, PolicyArns {})",
+                g.policy_chars, g.policy_arn_chars
+            ),
+        ));
+    }
     if g.tags_given > MAX_TAGS {
         errors.push(too_many(Parameter::Tags, MAX_TAGS, "tags", g.tags_given));
     }
     let mut seen = HashSet::new();
     for (position, tag) in g.tags {
-        if !seen.insert(tag.key().as_str().to_lowercase()) {
+        if !seen.insert(tag.key().case_folded()) {
             errors.push(InvalidParameter::new(
                 Parameter::TagKey(Some(*position)),
                 "must be unique ignoring case",
@@ -670,7 +693,7 @@ pub(crate) fn param_order(p: Parameter) -> (u8, usize) {
         Parameter::RoleArn => 0,
         Parameter::RoleSessionName => 1,
         Parameter::PolicyArns | Parameter::PolicyArn(_) => 2,
-        Parameter::Policy => 3,
+        Parameter::Policy | Parameter::SessionPolicies => 3,
         Parameter::DurationSeconds => 4,
         Parameter::Tags | Parameter::TagKey(_) | Parameter::TagValue(_) => 5,
         Parameter::TransitiveTagKeys | Parameter::TransitiveTagKey(_) => 6,

@@ -242,6 +242,19 @@ impl Policy {
 
 string_param!(
     /// `Tags.member.N.Key`: 1-128 characters of `[\p{L}\p{Z}\p{N}_.:/=+\-@]`.
+    ///
+    /// Lengths count characters (Unicode scalar values), as the STS API model's length
+    /// constraints do: a character outside the Basic Multilingual Plane, such as `𐐀`, is one
+    /// character although UTF-16 spends two units on it.
+    ///
+    /// STS treats keys as case-insensitive ("you cannot have separate `Department` and
+    /// `department` tag keys"); a request's keys must differ by more than case. Case is
+    /// compared character by character with Unicode's simple case folding, which never
+    /// changes a key's length: `𐐀` and `𐐨`, `ẞ` and `ß`, `Σ`, `σ` and `ς`, or `K` (Kelvin)
+    /// and `k` are the same key, while `ß` and `SS` (equal only under full folding, which
+    /// changes the length) and `İ` and `i` (equal only under Turkish rules) are not. AWS does
+    /// not document how STS folds letters beyond ASCII; keys this rule lets through that STS
+    /// takes for the same are refused by STS itself.
     TagKey,
     |v| check(Parameter::TagKey(None), v, (1, 128), r"[\p{L}\p{Z}\p{N}_.:/=+\-@]", tag_char, false)
 );
@@ -251,6 +264,29 @@ string_param!(
     TagValue,
     |v| check(Parameter::TagValue(None), v, (0, 256), r"[\p{L}\p{Z}\p{N}_.:/=+\-@]", tag_char, false)
 );
+
+impl TagKey {
+    /// The key under Unicode simple case folding: keys equal here are one key to STS.
+    pub(crate) fn case_folded(&self) -> String {
+        self.0.chars().map(fold_case).collect()
+    }
+}
+
+/// Unicode simple case folding of one character (`CaseFolding.txt`, statuses C and S), built
+/// from the simple case mappings std exposes: the lowercase of the uppercase, each taken only
+/// when it is a single character. The dotless `ı` folds to itself (only the Turkic mappings,
+/// status T, fold it), and `İ`, whose lowercase is two characters, keeps itself too.
+pub(crate) fn fold_case(c: char) -> char {
+    fn single(mut chars: impl Iterator<Item = char>) -> Option<char> {
+        let first = chars.next()?;
+        chars.next().is_none().then_some(first)
+    }
+    if c == 'ı' {
+        return c;
+    }
+    let upper = single(c.to_uppercase()).unwrap_or(c);
+    single(upper.to_lowercase()).unwrap_or(upper)
+}
 
 fn tag_char(c: char) -> bool {
     let mut buf = [0u8; 4];

@@ -176,21 +176,6 @@ pub(super) fn packed_policy_size(params: &Params) -> Option<usize> {
     Some((total * 100).div_ceil(POLICY_BUDGET).max(1))
 }
 
-/// `PackedPolicyTooLarge` when the session policies use more than their budget, as STS refuses
-/// them.
-pub(super) fn check_policy_budget(params: &Params) -> Result<(), StsError> {
-    match packed_policy_size(params) {
-        Some(percent) if percent > 100 => Err(StsError::new(
-            400,
-            "PackedPolicyTooLarge",
-            format!(
-                "Packed policy consumes {percent}% of allotted space, please use smaller policy."
-            ),
-        )),
-        _ => Ok(()),
-    }
-}
-
 /// `SessionTokenSize`: the session token's length in bytes.
 pub(super) fn session_token_size(token: &str) -> Xml {
     Xml::text("SessionTokenSize", token.len().to_string())
@@ -248,8 +233,6 @@ pub(super) fn assume_role(
             "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
         ));
     }
-
-    check_policy_budget(params)?;
 
     let mfa_age = if check_mfa(state, params, now)? {
         Some(Duration::ZERO)

@@ -191,7 +191,6 @@ pub(super) fn assume_role_with_web_identity(
             "Not authorized to perform sts:AssumeRoleWithWebIdentity",
         ));
     }
-    actions::check_policy_budget(params)?;
 
     let role_id = state.role_id(role_arn);
     let kind = IssuedKind::WebIdentity {
