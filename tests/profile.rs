@@ -621,21 +621,6 @@ const CASES: &[Case] = &[
         parameter: None,
     },
     Case {
-        name: "a source this build of the SDK does not resolve",
-        // `login_session` comes before `credential_process` for the SDK, so it is the source.
-        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = console\n\
-                 [profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\n\
-                 credential_process = /bin/creds --user bob\n",
-        credentials: KEYS,
-        profile: "dev",
-        kind: ProfileErrorKind::UnsupportedSource,
-        at: Some(("console", Some("login_session"), In::Config)),
-        shows: &["`login_session`", "credentials-login"],
-        // Neither value is echoed.
-        hides: &["alice", "bob"],
-        parameter: None,
-    },
-    Case {
         name: "a web identity profile selected: the SDK's role, not ours",
         config: "[profile pod]\nrole_arn = $DEV\nweb_identity_token_file = /var/run/token\n",
         credentials: KEYS,
@@ -981,4 +966,40 @@ async fn a_cached_mfa_session_lets_a_later_process_assume_the_role_again_without
     assert_eq!(prompts.load(Ordering::SeqCst), 1, "no second prompt");
     assert_eq!(mock.calls(Action::GetSessionToken), 1);
     assert_eq!(mock.calls(Action::AssumeRole), 2);
+}
+
+/// `login_session`, in the SDK's order before `credential_process`: aws-config's with the
+/// `login-session` feature, refused without it.
+const LOGIN: &str = "[profile dev]\nrole_arn = $DEV\nsource_profile = console\n\
+                     [profile console]\nlogin_session = arn:aws:iam::123456789012:user/alice\n\
+                     credential_process = /bin/creds --user bob\n";
+
+#[cfg(not(feature = "login-session"))]
+#[tokio::test]
+async fn without_the_login_session_feature_login_session_is_unsupported() {
+    let files = Files::new(&LOGIN.replace("$DEV", DEV), "");
+    let err = from_profile("dev")
+        .environment(files.env())
+        .resolve()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ProfileErrorKind::UnsupportedSource);
+    let at = err.location().unwrap();
+    assert_eq!((at.profile(), at.key()), ("console", Some("login_session")));
+    let shown = format!("{err} / {err:?}");
+    assert!(shown.contains("`login-session` feature"), "{shown}");
+    for hidden in ["alice", "bob"] {
+        assert!(!shown.contains(hidden), "{shown}");
+    }
+}
+
+#[cfg(feature = "login-session")]
+#[tokio::test]
+async fn with_the_login_session_feature_login_session_is_the_sdks() {
+    let files = Files::new(&LOGIN.replace("$DEV", DEV), "");
+    let mut builder = from_profile("dev").environment(files.env());
+    let source = builder.resolve().await.unwrap().source();
+    assert_eq!(source.kind(), SourceKind::LoginSession);
+    assert!(source.is_resolved_by_sdk());
+    assert_eq!(source.profile(), "console");
 }

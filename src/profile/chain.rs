@@ -37,7 +37,7 @@ pub(super) mod key {
     /// order the SDK looks for them (aws-config's `profile::credentials::repr::base_provider`),
     /// with the kind each makes; `None` for one this build of the SDK does not resolve.
     pub(crate) const DELEGATED: [(&str, Option<super::SourceKind>); 8] = {
-        use super::SourceKind::{CredentialProcess, Sso, WebIdentityToken};
+        use super::SourceKind::{CredentialProcess, LoginSession, Sso, WebIdentityToken};
         [
             (WEB_IDENTITY_TOKEN_FILE, Some(WebIdentityToken)),
             (SSO_SESSION, Some(Sso)),
@@ -46,8 +46,15 @@ pub(super) mod key {
             ("sso_role_name", Some(Sso)),
             ("sso_region", Some(Sso)),
             // aws-config resolves it only with its `credentials-login` feature, which this
-            // crate does not enable.
-            (LOGIN_SESSION, None),
+            // crate's `login-session` feature enables.
+            (
+                LOGIN_SESSION,
+                if cfg!(feature = "login-session") {
+                    Some(LoginSession)
+                } else {
+                    None
+                },
+            ),
             (CREDENTIAL_PROCESS, Some(CredentialProcess)),
         ]
     };
@@ -77,6 +84,10 @@ pub enum SourceKind {
     /// `credential_process`: the command's output. Resolved by aws-config's
     /// `CredentialProcessProvider`.
     CredentialProcess,
+    /// `login_session`: an AWS Sign-In session (`aws login`), from the credentials it cached.
+    /// Resolved by aws-config's login provider, with this crate's `login-session` feature;
+    /// without it, [`ProfileErrorKind::UnsupportedSource`](super::ProfileErrorKind::UnsupportedSource).
+    LoginSession,
     /// `web_identity_token_file` with `role_arn` (and `role_session_name`): that role is
     /// assumed with the token by aws-config's web identity provider
     /// (`AssumeRoleWithWebIdentity`), and the roles above it by this crate.
@@ -92,6 +103,7 @@ impl std::fmt::Display for SourceKind {
             Self::EcsContainer => "EcsContainer",
             Self::Sso => "SSO",
             Self::CredentialProcess => "credential_process",
+            Self::LoginSession => "login_session",
             Self::WebIdentityToken => "web identity token",
         })
     }

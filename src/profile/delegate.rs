@@ -57,6 +57,10 @@ impl SdkSource {
                     self.profile
                 ),
             }),
+            SourceKind::LoginSession => Some(format!(
+                "if the sign-in session has expired or was never started, `aws login --profile {}` starts one",
+                self.profile
+            )),
             _ => None,
         };
         let wrapped = SourceError {

@@ -93,10 +93,11 @@ pub enum ProfileErrorKind {
     /// `role_arn` comes with `web_identity_token_file` (a role the SDK's web identity provider
     /// assumes with the token; a role profile above it is this crate's).
     NotARole,
-    /// The chain ends in a source the SDK this crate is built with does not resolve either:
-    /// `login_session`, which aws-config resolves only with its `credentials-login` feature
-    /// (not enabled by this crate). SSO, `credential_process` and `web_identity_token_file`
-    /// are resolved by aws-config's providers ([`SourceKind`](super::SourceKind)).
+    /// The chain ends in a source the SDK, as this crate is built, does not resolve either:
+    /// `login_session`, which aws-config resolves only with its `credentials-login` feature,
+    /// enabled by this crate's `login-session` feature. SSO, `credential_process`,
+    /// `web_identity_token_file` (and `login_session`, with the feature) are resolved by
+    /// aws-config's providers ([`SourceKind`](super::SourceKind)).
     UnsupportedSource,
     /// An option given to the builder, not a value of the files, is invalid (for example an
     /// [`mfa_session`](crate::builder::ProviderBuilder::mfa_session) duration outside 900 s to
@@ -347,7 +348,7 @@ impl fmt::Display for ProfileError {
             ),
             (K::UnsupportedSource, _) => write!(
                 f,
-                "{} names a credential source the SDK resolves only with aws-config's `credentials-login` feature, which this crate does not enable",
+                "{} names a credential source the SDK resolves only with aws-config's `credentials-login` feature: enable this crate's `login-session` feature",
                 display(at)
             ),
             (K::InvalidOption, Detail::Option(option)) => {

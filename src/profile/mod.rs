@@ -52,7 +52,7 @@
 //! | `credential_source` | `Environment` (the [`Environment`]'s variables), `Ec2InstanceMetadata`, `EcsContainer` | this crate; aws-config's IMDS and container providers |
 //! | `web_identity_token_file` (with `role_arn`, `role_session_name`) | that role, assumed with the token (`AssumeRoleWithWebIdentity`) | aws-config's web identity provider |
 //! | `sso_session` (and its `[sso-session]` section), or `sso_start_url`, `sso_region`, `sso_account_id`, `sso_role_name` | IAM Identity Center, from the token `aws sso login` cached | aws-config's SSO provider |
-//! | `login_session` | a console sign-in session | refused with [`ProfileErrorKind::UnsupportedSource`]: aws-config resolves it only with its `credentials-login` feature, not enabled here |
+//! | `login_session` | an AWS Sign-In session (`aws login`) | aws-config's login provider, with this crate's `login-session` feature (aws-config's `credentials-login`); without it, refused with [`ProfileErrorKind::UnsupportedSource`] |
 //! | `credential_process` | the command's JSON output | aws-config's `CredentialProcessProvider` |
 //! | `aws_access_key_id`, `aws_secret_access_key`, `aws_session_token`, `aws_account_id` | static keys | this crate |
 //!
