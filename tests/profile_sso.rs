@@ -24,6 +24,9 @@ use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const DEV: &str = "arn:aws:iam::123456789012:role/dev";
+const OPS: &str = "arn:aws:iam::123456789012:role/ops";
+/// The start URL of a profile with the legacy SSO keys (no `sso_session`).
+const LEGACY_URL: &str = "https://legacy.awsapps.com/start";
 const SERIAL: &str = "arn:aws:iam::123456789012:mfa/alice";
 const ACCESS_TOKEN: &str = "sso-access-token-secret";
 
@@ -98,9 +101,12 @@ async fn a_role_over_sso_asks_once_uses_the_cache_and_says_how_to_log_in_again()
         format!(
             "[profile dev]\nrole_arn = {DEV}\nsource_profile = sso\nmfa_serial = {SERIAL}\n\
              [profile sso]\nsso_session = corp\nsso_account_id = 111111111111\n\
-             sso_role_name = Reader\nendpoint_url = {}\n\
+             sso_role_name = Reader\nendpoint_url = {0}\n\
              [sso-session corp]\nsso_region = us-east-1\n\
-             sso_start_url = https://corp.awsapps.com/start\n",
+             sso_start_url = https://corp.awsapps.com/start\n\
+             [profile ops]\nrole_arn = {OPS}\nsource_profile = legacy\n\
+             [profile legacy]\nsso_start_url = {LEGACY_URL}\nsso_region = us-east-1\n\
+             sso_account_id = 111111111111\nsso_role_name = Reader\nendpoint_url = {0}\n",
             portal.uri()
         ),
     )
@@ -194,4 +200,42 @@ async fn a_role_over_sso_asks_once_uses_the_cache_and_says_how_to_log_in_again()
         "no portal call without a valid token"
     );
     assert_eq!(mock.calls(Action::AssumeRole), 1);
+
+    // The legacy keys: the token is cached under the start URL, and the login that fixes a
+    // missing one names the profile.
+    let legacy = || {
+        from_profile("ops")
+            .environment(env.clone())
+            .sdk_config(&mock.sdk_config())
+    };
+    write_token(
+        &home,
+        LEGACY_URL,
+        mock.now() + Duration::from_secs(8 * 3600),
+    );
+    let mut ops = legacy();
+    assert_eq!(
+        ops.resolve().await.unwrap().source().kind(),
+        SourceKind::Sso
+    );
+    ops.build().await.unwrap().prefetch().await.unwrap();
+    assert_eq!(portal_calls().await, 2);
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+    std::fs::remove_dir_all(&missing_home).unwrap();
+    let err = legacy()
+        .build()
+        .await
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    let shown = DisplayErrorContext(&err).to_string();
+    let found = source_error(&err).unwrap_or_else(|| panic!("{shown}"));
+    assert_eq!(found.location().profile(), "legacy");
+    assert!(
+        found
+            .hint()
+            .is_some_and(|h| h.contains("`aws sso login --profile legacy`")),
+        "{shown}"
+    );
 }
