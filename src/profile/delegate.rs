@@ -43,10 +43,6 @@ impl SdkSource {
 
     fn explain(&self, error: CredentialsError) -> CredentialsError {
         let kind = self.delegated.kind;
-        let message = match kind {
-            SourceKind::CredentialProcess => process_message(&error),
-            _ => DisplayErrorContext(&error).to_string(),
-        };
         let hint = match kind {
             SourceKind::Sso => Some(match &self.delegated.sso_session {
                 Some(session) => format!(
@@ -63,20 +59,26 @@ impl SdkSource {
             )),
             _ => None,
         };
-        let wrapped = SourceError {
+        // The same kind of error, by meaning: configuration stays configuration.
+        let wrap: fn(SourceError) -> CredentialsError = match &error {
+            CredentialsError::CredentialsNotLoaded(_) => CredentialsError::not_loaded,
+            CredentialsError::InvalidConfiguration(_) => CredentialsError::invalid_configuration,
+            CredentialsError::Unhandled(_) => CredentialsError::unhandled,
+            _ => CredentialsError::provider_error,
+        };
+        let cause = match kind {
+            SourceKind::CredentialProcess => match withheld_output(&error) {
+                Some(said) => Cause::Withheld(said),
+                None => Cause::Sdk(error),
+            },
+            _ => Cause::Sdk(error),
+        };
+        wrap(SourceError {
             kind,
             location: self.delegated.at.clone(),
-            message,
+            cause,
             hint,
-        };
-        match error {
-            CredentialsError::CredentialsNotLoaded(_) => CredentialsError::not_loaded(wrapped),
-            CredentialsError::InvalidConfiguration(_) => {
-                CredentialsError::invalid_configuration(wrapped)
-            }
-            CredentialsError::Unhandled(_) => CredentialsError::unhandled(wrapped),
-            _ => CredentialsError::provider_error(wrapped),
-        }
+        })
     }
 }
 
@@ -98,13 +100,14 @@ pub(super) fn provider_config(sts: &aws_sdk_sts::Client) -> ProviderConfig {
     provider_config
 }
 
-/// What a failed `credential_process` said, never its output: the SDK's message for a failed
-/// process (its exit status and stderr) is kept, but a message about output it could not
-/// parse is replaced, since the output holds the secrets.
-fn process_message(error: &CredentialsError) -> String {
+/// For a `credential_process` whose output the SDK could not read, what to say instead of
+/// the SDK's message, which may quote the output, and the output holds the secrets. `None`
+/// for other failures, whose message (the exit status and stderr of a failed process) is
+/// kept as the cause.
+fn withheld_output(error: &CredentialsError) -> Option<String> {
     let full = DisplayErrorContext(error).to_string();
     if !full.contains("could not parse response") && !full.contains("could not decode output") {
-        return full;
+        return None;
     }
     // The SDK names the field in backquotes ("Invalid field in response: `Expiration`").
     let field = full
@@ -112,13 +115,13 @@ fn process_message(error: &CredentialsError) -> String {
         .and_then(|(_, rest)| rest.split_once('`'))
         .map(|(field, _)| field)
         .filter(|f| f.bytes().all(|b| b.is_ascii_alphanumeric()));
-    match field {
+    Some(match field {
         Some(field) => format!(
             "its output could not be read as credentials: field `{field}` is missing or invalid (the output is not shown: it holds secrets)"
         ),
         None => "its output could not be read as credentials (the output is not shown: it holds secrets)"
             .to_owned(),
-    }
+    })
 }
 
 impl fmt::Debug for SdkSource {
@@ -148,13 +151,25 @@ impl ProvideCredentials for SdkSource {
 /// provider above it ([`Error::SourceCredentials`](crate::Error::SourceCredentials)).
 ///
 /// A failed `credential_process` shows its exit status and stderr, never its output.
+///
+/// The SDK's error is the [`source`](StdError::source), except for a `credential_process`
+/// whose output could not be read: that message is replaced, since it may quote the output.
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct SourceError {
     kind: SourceKind,
     location: Location,
-    message: String,
+    cause: Cause,
     hint: Option<String>,
+}
+
+/// Why the source failed.
+#[derive(Debug)]
+enum Cause {
+    /// The SDK's error, as the source.
+    Sdk(CredentialsError),
+    /// What to say instead of an error that could show secrets.
+    Withheld(String),
 }
 
 impl SourceError {
@@ -176,16 +191,22 @@ impl SourceError {
 
 impl fmt::Display for SourceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the {} source at {} failed: {}",
-            self.kind, self.location, self.message
-        )?;
+        write!(f, "the {} source at {} failed", self.kind, self.location)?;
+        if let Cause::Withheld(said) = &self.cause {
+            write!(f, ": {said}")?;
+        }
         match &self.hint {
-            Some(hint) => write!(f, "; {hint}"),
+            Some(hint) => write!(f, " ({hint})"),
             None => Ok(()),
         }
     }
 }
 
-impl StdError for SourceError {}
+impl StdError for SourceError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.cause {
+            Cause::Sdk(error) => Some(error),
+            Cause::Withheld(_) => None,
+        }
+    }
+}
