@@ -180,7 +180,7 @@ pub mod mfa {}
 /// caller fails until a retry succeeds, so the retries come quickly: the fleet is fresh 16 s
 /// after an outage that ends at expiry, and 59 s after one that outlasts it. The price is a
 /// burst when a fleet's credentials expire together: 1,707 calls in the busiest second for
-/// the fleet above (the first retries after its common expiry), which STS throttles, and
+/// the fleet above (the first retries after its common expiry), which STS may throttle, and
 /// throttling is retried with the same backoff. [`RefreshPolicy::backoff`] and
 /// [`RefreshPolicy::expired_backoff`] set both backoffs; `BENCHMARKS.md` part 9 has the
 /// figures side by side (`cargo bench --bench fleet`).
