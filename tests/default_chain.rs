@@ -163,3 +163,30 @@ async fn a_broken_role_profile_is_reported_when_the_chain_is_built() {
         .unwrap_err();
     assert_eq!(err.kind(), ProfileErrorKind::MfaSourceMissing);
 }
+
+#[tokio::test]
+async fn a_selected_web_identity_profile_is_the_sdks_even_without_sts_settings() {
+    let setup = Setup::new().await;
+    setup.mock.set_web_identity_token("pod-token");
+    let token = setup.dir.path().join("token");
+    std::fs::write(&token, "pod-token").unwrap();
+    std::fs::write(
+        setup.dir.path().join("config"),
+        format!(
+            "[profile pod]\nrole_arn = arn:aws:iam::123456789012:role/pod\n\
+             web_identity_token_file = {}\nregion = eu-west-1\nendpoint_url = {}\n",
+            token.display(),
+            setup.mock.endpoint_url()
+        ),
+    )
+    .unwrap();
+    // A role the SDK assumes with the token: not ours, though it has a `role_arn`.
+    let chain = from_env_profile()
+        .environment(setup.env(&[("AWS_PROFILE", "pod")]))
+        .build_default_chain()
+        .await
+        .unwrap();
+    assert!(chain.role_provider().is_none());
+    chain.provide_credentials().await.unwrap();
+    assert_eq!(setup.mock.calls(Action::AssumeRoleWithWebIdentity), 1);
+}
