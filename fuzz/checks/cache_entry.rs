@@ -43,7 +43,7 @@ fn member_mut<'a>(v: &'a mut Value, name: &str, index: usize) -> Option<&'a mut 
 /// The positions of the fields in the wire structs, for the array form.
 const CREDENTIALS: (&str, usize) = ("Credentials", 0);
 const ASSUMED_ROLE_USER: (&str, usize) = ("AssumedRoleUser", 1);
-const RESPONSE_METADATA: (&str, usize) = ("ResponseMetadata", 4);
+const RESPONSE_METADATA: (&str, usize) = ("ResponseMetadata", 6);
 const ACCESS_KEY_ID: (&str, usize) = ("AccessKeyId", 0);
 const SECRET_ACCESS_KEY: (&str, usize) = ("SecretAccessKey", 1);
 const SESSION_TOKEN: (&str, usize) = ("SessionToken", 2);
