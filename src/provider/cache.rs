@@ -382,26 +382,28 @@ impl Cache {
             }
             Err(error) => {
                 let consecutive = ctl.failure.as_ref().map_or(0, |f| f.consecutive) + 1;
-                let valid_until = self
+                // The credentials held, while they are valid: they set how long to wait.
+                let valid = self
                     .current
                     .load()
                     .as_ref()
-                    .map(|c| c.schedule.expiry)
-                    .filter(|expiry| *expiry > now);
+                    .map(|c| c.schedule)
+                    .filter(|schedule| schedule.expiry > now);
                 let delay = if error.is_retryable() {
                     let unit = self.random();
-                    match valid_until {
+                    match valid {
                         // The longer backoff while valid, but from expiry on callers fail, so
                         // the retry comes at a random moment of the shorter backoff's first
                         // step after it (spread, for a fleet whose credentials expire together).
-                        Some(expiry) => {
+                        Some(schedule) => {
                             let after_expiry = self
                                 .policy
                                 .backoff_delay(consecutive, false, 1.0)
                                 .mul_f64(self.random());
-                            self.policy
-                                .backoff_delay(consecutive, true, unit)
-                                .min(expiry.duration_since(now).unwrap_or_default() + after_expiry)
+                            self.policy.backoff_delay(consecutive, true, unit).min(
+                                schedule.expiry.duration_since(now).unwrap_or_default()
+                                    + after_expiry,
+                            )
                         }
                         None => self.policy.backoff_delay(consecutive, false, unit),
                     }
@@ -413,29 +415,24 @@ impl Cache {
                 // random moment of the mandatory window (so a fleet loaded together does not
                 // make its last tries in one second).
                 let unit = self.random();
-                let last_try = self
-                    .current
-                    .load()
-                    .as_ref()
-                    .filter(|c| c.schedule.expiry > now)
-                    .filter(|c| ctl.last_try_for != Some(c.schedule.expiry))
-                    .map(|c| {
-                        let window = c
-                            .schedule
+                let last_try = valid
+                    .filter(|schedule| ctl.last_try_for != Some(schedule.expiry))
+                    .map(|schedule| {
+                        let window = schedule
                             .expiry
-                            .duration_since(c.schedule.mandatory_at)
+                            .duration_since(schedule.mandatory_at)
                             .unwrap_or_default()
                             .saturating_sub(LAST_TRY_BEFORE_EXPIRY);
                         let before = LAST_TRY_BEFORE_EXPIRY + window.mul_f64(unit);
-                        c.schedule
+                        schedule
                             .expiry
                             .checked_sub(before)
-                            .unwrap_or(c.schedule.expiry)
+                            .unwrap_or(schedule.expiry)
                             .max(now)
                     });
                 let retry_at = match last_try {
                     Some(last) if last < now + delay => {
-                        ctl.last_try_for = self.current.load().as_ref().map(|c| c.schedule.expiry);
+                        ctl.last_try_for = valid.map(|schedule| schedule.expiry);
                         last
                     }
                     _ => now + delay,
@@ -462,15 +459,11 @@ impl Cache {
                 // While the credentials are valid, the timer retries with the backoff (for a
                 // non-retryable failure too: its short memory is for callers, not for a timer
                 // that would call STS every few seconds).
-                if let Some(current) = self.current.load().as_ref()
-                    && now < current.schedule.expiry
-                {
+                if valid.is_some() {
                     let backoff = self.policy.backoff_delay(consecutive, true, self.random());
-                    let at = match last_try {
-                        Some(last) => retry_at.max(now + backoff).min(last.max(retry_at)),
-                        None => retry_at.max(now + backoff),
-                    };
-                    self.arm(&mut ctl, at);
+                    // `retry_at` is at most the last try, when there is one.
+                    let at = retry_at.max(now + backoff);
+                    self.arm(&mut ctl, last_try.map_or(at, |last| at.min(last)));
                 }
                 Err(error)
             }
