@@ -190,3 +190,41 @@ async fn a_selected_web_identity_profile_is_the_sdks_even_without_sts_settings()
     chain.provide_credentials().await.unwrap();
     assert_eq!(setup.mock.calls(Action::AssumeRoleWithWebIdentity), 1);
 }
+
+#[tokio::test]
+async fn a_selected_profile_in_no_file_passes_to_the_next_source() {
+    let setup = Setup::new().await;
+    // As in the SDK, a profile that is nowhere is no error: the environment's keys serve.
+    let chain = setup
+        .chain(&[
+            ("AWS_PROFILE", "nowhere"),
+            ("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT"),
+            ("AWS_SECRET_ACCESS_KEY", "env-secret"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(chain.profile(), "nowhere");
+    assert!(chain.role_provider().is_none());
+    let credentials = chain.provide_credentials().await.unwrap();
+    assert_eq!(credentials.access_key_id(), "AKIAFROMENVIRONMENT");
+}
+
+#[tokio::test]
+async fn a_chain_resolved_first_is_the_one_the_default_chain_uses() {
+    let setup = Setup::new().await;
+    let mut builder = from_env_profile()
+        .environment(setup.env(&[("AWS_PROFILE", "dev")]))
+        .mfa_devices(MfaDevices::new())
+        .mfa(mfa::from_fn(|_: &MfaContext| {
+            TokenCode::new("123456").map_err(MfaError::failed)
+        }))
+        .sdk_config(&setup.mock.sdk_config());
+    builder.resolve().await.unwrap();
+    // The files are gone; the chain resolved from them still serves.
+    std::fs::remove_file(setup.dir.path().join("config")).unwrap();
+    let chain = builder.build_default_chain().await.unwrap();
+    assert_eq!(chain.profile(), "dev");
+    assert!(chain.role_provider().is_some());
+    chain.provide_credentials().await.unwrap();
+    assert_eq!(setup.mock.calls(Action::AssumeRole), 1);
+}

@@ -253,6 +253,11 @@ impl ResolvedChain {
         &self.roles
     }
 
+    /// The files as read.
+    pub(super) fn texts(&self) -> &Texts {
+        &self.texts
+    }
+
     pub(super) fn into_parts(self) -> (ChainSource, Vec<ChainRole>, Texts) {
         (self.source, self.roles, self.texts)
     }

@@ -11,7 +11,7 @@ use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider, future};
 use aws_types::region::Region;
 
-use super::chain::Files;
+use super::chain::{self, Files, Texts};
 use super::env::EnvCredentials;
 use super::kind::ForProfile;
 use super::{Environment, ProfileError, ProfileErrorKind};
@@ -99,21 +99,44 @@ fn judge(result: Result<(), ProfileError>) -> Result<Selected, ProfileError> {
     }
 }
 
+/// The selected profile's name, the files as read, and what the profile is: the files are
+/// read once, or not at all when [`resolve`](ProviderBuilder::resolve) already did (a chain
+/// it resolved is a role's). A role's chain is kept for `build`.
+async fn select<S>(
+    builder: &mut ProviderBuilder<ForProfile, S>,
+) -> Result<(String, Texts, Selected), ProfileError> {
+    if let Some(chain) = &builder.kind.resolved {
+        return Ok((
+            chain.profile().to_owned(),
+            chain.texts().clone(),
+            Selected::Role,
+        ));
+    }
+    let files = Files::load(&builder.kind.environment, builder.kind.profile.as_deref()).await?;
+    let resolved = chain::resolve(&files).map(|chain| {
+        builder.kind.resolved = Some(chain);
+    });
+    Ok((
+        files.selected_name().to_owned(),
+        files.texts.clone(),
+        judge(resolved)?,
+    ))
+}
+
 /// The chain around the profile link.
-async fn assemble(
+fn assemble(
     environment: &Environment,
-    profile_name: Option<&str>,
+    profile: String,
+    texts: &Texts,
     role: Option<AssumeRoleProvider>,
     provider_config: ProviderConfig,
-) -> Result<DefaultChain, ProfileError> {
-    let files = Files::load(environment, profile_name).await?;
-    let profile = files.selected_name().to_owned();
+) -> DefaultChain {
     let profile_link = match &role {
         Some(role) => SharedCredentialsProvider::new(role.clone()),
         None => SharedCredentialsProvider::new(
             ProfileFileCredentialsProvider::builder()
                 .configure(&provider_config)
-                .profile_files(files.texts.env_config_files())
+                .profile_files(texts.env_config_files())
                 .profile_name(&profile)
                 .build(),
         ),
@@ -139,11 +162,11 @@ async fn assemble(
                     .configure(&provider_config)
                     .build(),
             );
-    Ok(DefaultChain {
+    DefaultChain {
         chain: SharedCredentialsProvider::new(chain),
         role,
         profile,
-    })
+    }
 }
 
 /// The region for aws-config's providers: the STS client's, else the `Environment`'s.
@@ -183,8 +206,7 @@ impl ProviderBuilder<ForProfile, NoSts> {
     /// profile this crate cannot use.
     pub async fn build_default_chain(mut self) -> Result<DefaultChain, ProfileError> {
         let environment = self.kind.environment.clone();
-        let profile = self.kind.profile.clone();
-        let selected = judge(self.resolve().await.map(drop))?;
+        let (profile, texts, selected) = select(&mut self).await?;
         let (role, region) = match selected {
             Selected::Role => {
                 let region = self
@@ -199,7 +221,13 @@ impl ProviderBuilder<ForProfile, NoSts> {
         };
         let provider_config = ProviderConfig::without_region()
             .with_region(region.or_else(|| env_region(&environment)));
-        assemble(&environment, profile.as_deref(), role, provider_config).await
+        Ok(assemble(
+            &environment,
+            profile,
+            &texts,
+            role,
+            provider_config,
+        ))
     }
 }
 
@@ -214,12 +242,18 @@ impl ProviderBuilder<ForProfile, WithSts> {
     /// profile this crate cannot use.
     pub async fn build_default_chain(mut self) -> Result<DefaultChain, ProfileError> {
         let environment = self.kind.environment.clone();
-        let profile = self.kind.profile.clone();
         let provider_config = super::delegate::provider_config(&self.sts.0);
-        let role = match judge(self.resolve().await.map(drop))? {
+        let (profile, texts, selected) = select(&mut self).await?;
+        let role = match selected {
             Selected::Role => Some(self.build().await?),
             Selected::Other => None,
         };
-        assemble(&environment, profile.as_deref(), role, provider_config).await
+        Ok(assemble(
+            &environment,
+            profile,
+            &texts,
+            role,
+            provider_config,
+        ))
     }
 }
