@@ -8,17 +8,19 @@
 //! no Sign-In endpoint is needed.
 #![cfg(feature = "login-session")]
 
-use std::error::Error as StdError;
+#[path = "common/sources.rs"]
+mod sources;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use sources::{counting_code, source_error};
 use sts_assume_role::cache::FileCache;
-use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
-use sts_assume_role::profile::{Environment, SourceError, SourceKind, from_profile};
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::MfaDevices;
+use sts_assume_role::profile::{Environment, SourceKind, from_profile};
 use sts_assume_role::test_util::{Action, MockSts};
 
 const DEV: &str = "arn:aws:iam::123456789012:role/dev";
@@ -53,17 +55,6 @@ fn write_login_cache(dir: &std::path::Path, mock: &MockSts, expires_at: std::tim
     std::fs::write(dir.join(format!("{name}.json")), entry.to_string()).unwrap();
 }
 
-fn source_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a SourceError> {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if let Some(found) = e.downcast_ref::<SourceError>() {
-            return Some(found);
-        }
-        next = e.source();
-    }
-    None
-}
-
 #[tokio::test]
 async fn a_role_over_a_login_session_asks_once_and_a_second_process_uses_the_cache() {
     let dir = tempfile::tempdir().unwrap();
@@ -92,15 +83,11 @@ async fn a_role_over_a_login_session_asks_once_and_a_second_process_uses_the_cac
     let cache_dir = dir.path().join("cache");
     let prompts = Arc::new(AtomicUsize::new(0));
     let builder = |cache: bool| {
-        let prompts = Arc::clone(&prompts);
         let builder = from_profile("dev")
             .environment(env.clone())
             .mfa_devices(MfaDevices::new())
             .sdk_config(&mock.sdk_config())
-            .mfa(mfa::from_fn(move |_: &MfaContext| {
-                prompts.fetch_add(1, Ordering::SeqCst);
-                TokenCode::new("123456").map_err(MfaError::failed)
-            }));
+            .mfa(counting_code(&prompts));
         if cache {
             builder.cache(FileCache::new(&cache_dir))
         } else {

@@ -2,18 +2,20 @@
 //! below, SSO in `profile_sso.rs`): the SDK's provider gets the base, this crate assumes the
 //! roles above it with its MFA and cache, and failures name the file, the profile and the key.
 
-use std::error::Error as StdError;
+#[path = "common/sources.rs"]
+mod sources;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use sources::{counting_code, source_error};
 use sts_assume_role::builder::{ForProfile, ProviderBuilder, WithSts};
 use sts_assume_role::cache::FileCache;
-use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
-use sts_assume_role::profile::{Environment, SourceError, SourceKind, from_profile};
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::MfaDevices;
+use sts_assume_role::profile::{Environment, SourceKind, from_profile};
 use sts_assume_role::test_util::{Action, MockSts};
 use tempfile::TempDir;
 
@@ -85,26 +87,6 @@ fn process_answer(mock: &MockSts) -> String {
         keys.access_key_id(),
         keys.secret_access_key()
     )
-}
-
-fn counting_code(prompts: &Arc<AtomicUsize>) -> impl mfa::TokenSource + use<> {
-    let prompts = Arc::clone(prompts);
-    mfa::from_fn(move |_: &MfaContext| {
-        prompts.fetch_add(1, Ordering::SeqCst);
-        TokenCode::new("123456").map_err(MfaError::failed)
-    })
-}
-
-/// The [`SourceError`] somewhere in `err`'s source chain.
-fn source_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a SourceError> {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if let Some(found) = e.downcast_ref::<SourceError>() {
-            return Some(found);
-        }
-        next = e.source();
-    }
-    None
 }
 
 fn role_over(source_profile: &str, base: &str) -> String {

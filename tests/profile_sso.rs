@@ -6,7 +6,9 @@
 //! takes no environment of ours), so this binary holds one test, which sets `HOME` before any
 //! other thread runs.
 
-use std::error::Error as StdError;
+#[path = "common/sources.rs"]
+mod sources;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,10 +17,10 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use sha1::{Digest, Sha1};
+use sources::{counting_code, source_error};
 use sts_assume_role::cache::FileCache;
-use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
-use sts_assume_role::profile::{Environment, SourceError, SourceKind, from_profile};
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::MfaDevices;
+use sts_assume_role::profile::{Environment, SourceKind, from_profile};
 use sts_assume_role::test_util::{Action, MockSts};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -50,17 +52,6 @@ fn write_token(home: &Path, session: &str, expires_at: SystemTime) {
         rfc3339(expires_at)
     );
     std::fs::write(dir.join(format!("{name}.json")), token).unwrap();
-}
-
-fn source_error<'a>(err: &'a (dyn StdError + 'static)) -> Option<&'a SourceError> {
-    let mut next = Some(err);
-    while let Some(e) = next {
-        if let Some(found) = e.downcast_ref::<SourceError>() {
-            return Some(found);
-        }
-        next = e.source();
-    }
-    None
 }
 
 #[tokio::test]
@@ -118,15 +109,11 @@ async fn a_role_over_sso_asks_once_uses_the_cache_and_says_how_to_log_in_again()
     let cache_dir = dir.path().join("cache");
     let prompts = Arc::new(AtomicUsize::new(0));
     let builder = |cache: bool| {
-        let prompts = Arc::clone(&prompts);
         let builder = from_profile("dev")
             .environment(env.clone())
             .mfa_devices(MfaDevices::new())
             .sdk_config(&mock.sdk_config())
-            .mfa(mfa::from_fn(move |_: &MfaContext| {
-                prompts.fetch_add(1, Ordering::SeqCst);
-                TokenCode::new("123456").map_err(MfaError::failed)
-            }));
+            .mfa(counting_code(&prompts));
         if cache {
             builder.cache(FileCache::new(&cache_dir))
         } else {
