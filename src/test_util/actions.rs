@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::faults::StsError;
 use super::records::IssuedKind;
-use super::state::{Config, State};
+use super::state::{Config, RolePolicy, State};
 use super::xml::{self, Xml};
 use crate::request::{AssumeRoleRequest, InvalidParameter, Parameter, ValidationErrors};
 
@@ -176,6 +176,19 @@ pub(super) fn packed_policy_size(params: &Params) -> Option<usize> {
     Some((total * 100).div_ceil(POLICY_BUDGET).max(1))
 }
 
+/// A `DurationSeconds` beyond the role's maximum session duration is refused, as STS refuses it.
+pub(super) fn within_max_session(policy: &RolePolicy, duration: u64) -> Result<(), StsError> {
+    if policy
+        .max_session_duration
+        .is_some_and(|max| duration > max.as_secs())
+    {
+        return Err(StsError::validation(
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
+        ));
+    }
+    Ok(())
+}
+
 /// `SessionTokenSize`: the session token's length in bytes.
 pub(super) fn session_token_size(token: &str) -> Xml {
     Xml::text("SessionTokenSize", token.len().to_string())
@@ -225,14 +238,7 @@ pub(super) fn assume_role(
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining",
         ));
     }
-    if policy
-        .max_session_duration
-        .is_some_and(|max| duration > max.as_secs())
-    {
-        return Err(StsError::validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
+    within_max_session(&policy, duration)?;
 
     let mfa_age = if check_mfa(state, params, now)? {
         Some(Duration::ZERO)

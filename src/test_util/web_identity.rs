@@ -177,14 +177,7 @@ pub(super) fn assume_role_with_web_identity(
         .and_then(|d| d.parse::<u64>().ok())
         .unwrap_or(ONE_HOUR);
     let policy = state.roles.get(role_arn).copied().unwrap_or_default();
-    if policy
-        .max_session_duration
-        .is_some_and(|max| duration > max.as_secs())
-    {
-        return Err(StsError::validation(
-            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.",
-        ));
-    }
+    actions::within_max_session(&policy, duration)?;
     // A web identity carries no MFA, so a trust policy asking for it never matches.
     if policy.require_mfa {
         return Err(StsError::access_denied(
