@@ -336,3 +336,52 @@ async fn a_rejected_web_identity_token_names_the_profile_and_key() {
     assert!(!shown.contains("a-stale-token"), "{shown}");
     assert_eq!(mock.calls(Action::AssumeRole), 0);
 }
+
+#[tokio::test]
+async fn a_source_error_keeps_the_sdks_meaning_configuration_or_retryable() {
+    use sts_assume_role::Error;
+    let mock = MockSts::start().await;
+    // An SSO profile naming a session that has no `[sso-session]` section: configuration.
+    let setup = Setup::new(&role_over(
+        "sso",
+        "[profile sso]\nsso_session = nowhere\nsso_account_id = 111111111111\nsso_role_name = Reader\n",
+    ));
+    let err = setup
+        .builder("dev", &mock)
+        .mfa(counting_code(&Arc::default()))
+        .build()
+        .await
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    let shown = DisplayErrorContext(&err).to_string();
+    assert!(source_error(&err).is_some(), "{shown}");
+    let ours = Error::find_in(&err).unwrap_or_else(|| panic!("{shown}"));
+    assert!(ours.is_configuration(), "{shown}");
+    assert!(!ours.is_retryable(), "{shown}");
+
+    // A process that fails: the SDK's provider error, which may pass.
+    let setup = Setup::new("");
+    let command = setup.script("fails.sh", "exit 1");
+    std::fs::write(
+        setup.path("config"),
+        role_over(
+            "proc",
+            &format!("[profile proc]\ncredential_process = {command}\n"),
+        ),
+    )
+    .unwrap();
+    let err = setup
+        .builder("dev", &mock)
+        .mfa(counting_code(&Arc::default()))
+        .build()
+        .await
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap_err();
+    let ours = Error::find_in(&err).unwrap();
+    assert!(ours.is_retryable(), "{}", DisplayErrorContext(&err));
+    assert!(!ours.is_configuration());
+}
