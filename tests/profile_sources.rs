@@ -385,3 +385,35 @@ async fn a_source_error_keeps_the_sdks_meaning_configuration_or_retryable() {
     assert!(ours.is_retryable(), "{}", DisplayErrorContext(&err));
     assert!(!ours.is_configuration());
 }
+
+#[tokio::test]
+async fn the_sdks_provider_reads_the_files_this_crate_read_even_in_memory() {
+    let mock = MockSts::start().await;
+    let setup = Setup::new("");
+    let command = setup.script("creds.sh", &process_answer(&mock));
+    // No file on disk: the config exists only in the Environment given.
+    let environment = Environment::from_vars([("HOME", "/home/nobody")]).with_files([(
+        "/home/nobody/.aws/config",
+        format!(
+            "[profile dev]\nrole_arn = {DEV}\nsource_profile = proc\n\
+             [profile proc]\ncredential_process = {command}\n"
+        ),
+    )]);
+    let credentials = from_profile("dev")
+        .environment(environment)
+        .mfa_devices(MfaDevices::new())
+        .sdk_config(&mock.sdk_config())
+        .build()
+        .await
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(
+        setup.runs(),
+        1,
+        "the SDK's provider ran the in-memory profile's command"
+    );
+    assert_eq!(mock.calls(Action::AssumeRole), 1);
+    assert!(!credentials.access_key_id().is_empty());
+}
