@@ -59,12 +59,16 @@ impl Outcome {
     }
 }
 
-async fn simulate(providers: usize, hours: u64, policy: RefreshPolicy) -> Outcome {
-    let wall = Instant::now();
+/// `providers` providers on one `ManualClock`, provider `i` with `jitter_seed(i)`, all reaching
+/// one in-process STS.
+fn fleet(
+    providers: usize,
+    policy: &RefreshPolicy,
+) -> (ManualClock, InProcessSts, Vec<AssumeRoleProvider>) {
     let clock = ManualClock::default();
     let sts = InProcessSts::new(SharedTimeSource::new(clock.clone()));
     let client = sts.client();
-    let fleet: Vec<AssumeRoleProvider> = (0..providers)
+    let fleet = (0..providers)
         .map(|i| {
             AssumeRoleProvider::builder(support::request("fleet"))
                 .client(client.clone())
@@ -75,6 +79,12 @@ async fn simulate(providers: usize, hours: u64, policy: RefreshPolicy) -> Outcom
                 .expect("valid provider")
         })
         .collect();
+    (clock, sts, fleet)
+}
+
+async fn simulate(providers: usize, hours: u64, policy: RefreshPolicy) -> Outcome {
+    let wall = Instant::now();
+    let (clock, sts, fleet) = fleet(providers, &policy);
     let start = clock.now();
     let end = start + Duration::from_secs(hours * 3600);
     let mut per_second = vec![0u32; (hours * 3600) as usize];
@@ -146,20 +156,7 @@ struct Outage {
 /// holds fresh credentials.
 async fn outage(providers: usize, policy: RefreshPolicy, extra: Duration) -> Outage {
     let wall = Instant::now();
-    let clock = ManualClock::default();
-    let sts = InProcessSts::new(SharedTimeSource::new(clock.clone()));
-    let client = sts.client();
-    let fleet: Vec<AssumeRoleProvider> = (0..providers)
-        .map(|i| {
-            AssumeRoleProvider::builder(support::request("fleet"))
-                .client(client.clone())
-                .time_source(clock.clone())
-                .refresh_policy(policy.clone())
-                .jitter_seed(i as u64)
-                .build()
-                .expect("valid provider")
-        })
-        .collect();
+    let (clock, sts, fleet) = fleet(providers, &policy);
     let start = clock.now();
     for p in &fleet {
         p.prefetch().await.expect("first load");
