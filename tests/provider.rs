@@ -375,6 +375,29 @@ impl<P: ProvideCredentials> ProvideCredentials for Logged<P> {
     }
 }
 
+/// A user's wrapper that rebuilds the credentials from their parts: whatever was kept beside
+/// the keys (the SDK's property map) is gone, the session token is not.
+#[derive(Debug)]
+struct Rebuilt<P>(P);
+
+impl<P: ProvideCredentials> ProvideCredentials for Rebuilt<P> {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(async move {
+            let c = self.0.provide_credentials().await?;
+            Ok(Credentials::new(
+                c.access_key_id(),
+                c.secret_access_key(),
+                c.session_token().map(str::to_owned),
+                c.expiry(),
+                "Rebuilt",
+            ))
+        })
+    }
+}
+
 #[tokio::test]
 async fn a_wrapped_role_provider_as_source_still_gets_the_one_hour_chaining_check() {
     let clock = ManualClock::default();
@@ -386,7 +409,7 @@ async fn a_wrapped_role_provider_as_source_still_gets_the_one_hour_chaining_chec
         .duration_seconds(7200)
         .build()
         .unwrap();
-    let sources: [(&str, SharedCredentialsProvider); 3] = [
+    let sources: [(&str, SharedCredentialsProvider); 5] = [
         ("as itself", SharedCredentialsProvider::new(hop1.clone())),
         (
             "in a SharedCredentialsProvider",
@@ -395,6 +418,21 @@ async fn a_wrapped_role_provider_as_source_still_gets_the_one_hour_chaining_chec
         (
             "in a wrapper of the user's",
             SharedCredentialsProvider::new(Logged(Logged(hop1.clone()))),
+        ),
+        (
+            "rebuilt from its parts by a wrapper of the user's",
+            SharedCredentialsProvider::new(Rebuilt(hop1.clone())),
+        ),
+        (
+            // An instance or container role's credentials, from a provider not of this crate.
+            "temporary credentials from elsewhere",
+            SharedCredentialsProvider::new(Credentials::new(
+                "ASIAINSTANCEROLE0000",
+                "instance-role-secret",
+                Some("instance-role-session-token".to_owned()),
+                None,
+                "Imds",
+            )),
         ),
     ];
     for (how, source) in sources {

@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_credential_types::credential_feature::AwsCredentialFeature;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::time::SharedTimeSource;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -297,38 +296,19 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Option<T> + Send + 'sta
     }
 }
 
-/// Marks credentials with how they were made, in the SDK's own vocabulary (what its providers
-/// record, and what it reports in the user agent).
-pub(crate) fn mark(mut credentials: Credentials, feature: AwsCredentialFeature) -> Credentials {
-    let features = credentials.get_property_mut_or_default::<Vec<AwsCredentialFeature>>();
-    if !features.contains(&feature) {
-        features.push(feature);
-    }
-    credentials
-}
-
-/// Whether `credentials` say they limit a role assumed with them to one hour: a role
-/// session's (every set an [`AssumeRoleProvider`](crate::AssumeRoleProvider) returns, and those
-/// of the SDK's AssumeRole, web identity and SAML providers: role chaining), or an MFA
-/// session's from `GetSessionToken` (every set an [`MfaSession`](crate::MfaSession) returns;
-/// AWS limits a role assumed with them to one hour too). The mark is a property of the
-/// credentials themselves, so it survives any wrapper that hands them on.
+/// Whether `credentials` limit a role assumed with them to one hour: temporary credentials,
+/// which carry a session token. STS applies the limit to every role assumed with temporary
+/// credentials: another role's session (role chaining, whether the session came from this
+/// crate, the SDK's AssumeRole, web identity or SAML providers, SSO, or an instance or
+/// container role) or an MFA session's from `GetSessionToken`. Long-term IAM user keys have no
+/// session token.
+///
+/// The test is the credentials themselves, not a mark beside them: no wrapper can hand them
+/// on without the session token, which signs the call to STS. (Marks in the credentials'
+/// property map would cost allocations on every clone, on the warm path of every provider
+/// above.)
 pub(crate) fn caps_at_one_hour(credentials: &Credentials) -> bool {
-    credentials
-        .get_property::<Vec<AwsCredentialFeature>>()
-        .is_some_and(|features| {
-            features.iter().any(|f| {
-                matches!(
-                    f,
-                    AwsCredentialFeature::CredentialsStsAssumeRole
-                        | AwsCredentialFeature::CredentialsStsAssumeRoleSaml
-                        | AwsCredentialFeature::CredentialsStsAssumeRoleWebId
-                        | AwsCredentialFeature::CredentialsProfileStsWebIdToken
-                        | AwsCredentialFeature::CredentialsEnvVarsStsWebIdToken
-                        | AwsCredentialFeature::CredentialsStsSessionToken
-                )
-            })
-        })
+    credentials.session_token().is_some()
 }
 
 /// The rule STS applies to a role assumed with temporary credentials (another role session's:
@@ -479,9 +459,7 @@ impl Fetch for StsFetch {
             if let Some(disk) = &self.disk
                 && let Some(credentials) = disk.load(ctx.now, &ctx.avoid).await
             {
-                return Ok(
-                    mark(credentials, AwsCredentialFeature::CredentialsStsAssumeRole).into(),
-                );
+                return Ok(credentials.into());
             }
             let client = self.client().await?;
             self.server_date.clear();
@@ -503,10 +481,7 @@ impl Fetch for StsFetch {
                 disk.store(&assumed).await;
             }
             Ok(Fetched {
-                credentials: mark(
-                    assumed.into_credentials(),
-                    AwsCredentialFeature::CredentialsStsAssumeRole,
-                ),
+                credentials: assumed.into_credentials(),
                 server_time,
             })
         })

@@ -239,11 +239,12 @@ impl<S> ProviderBuilder<ForRole, S> {
     /// without the SDK's identity cache or its load timeout.
     ///
     /// The one-hour limit STS puts on a role assumed with temporary credentials is judged on
-    /// the credentials themselves, not on the type of the source: when they say they are a role
-    /// session (role chaining: every set an `AssumeRoleProvider` returns does, as do those of
-    /// the SDK's AssumeRole, web identity and SAML providers) or an MFA session's (every set an
-    /// [`MfaSession`] returns), however wrapped, a `DurationSeconds` over 3600 is refused
-    /// before STS is called, with [`Error::InvalidRequest`], as STS would refuse it.
+    /// the credentials themselves, not on the type of the source: when they carry a session
+    /// token (another role's session: role chaining, whether from an `AssumeRoleProvider`, the
+    /// SDK's AssumeRole, web identity, SAML or SSO providers, or an instance or container role;
+    /// or an [`MfaSession`]'s), however wrapped, a `DurationSeconds` over 3600 is refused
+    /// before STS is called, with [`Error::InvalidRequest`], as STS would refuse it. Long-term
+    /// IAM user keys have no session token and no such limit.
     pub fn source_credentials(mut self, source: impl ProvideCredentials + 'static) -> Self {
         self.kind.source = Some(SharedCredentialsProvider::new(source));
         self

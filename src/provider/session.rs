@@ -5,13 +5,12 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_credential_types::credential_feature::AwsCredentialFeature;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 
 use super::builder::{ProviderBuilder, WithSts};
 use super::fetch::{
     BoxFuture, DiskCache, Expect, Fetch, FetchContext, Fetched, MfaConfig, ServerDate, Subject,
-    load_source, mark, signing_with,
+    load_source, signing_with,
 };
 use super::{Handle, Status};
 use crate::assume::{from_sdk_error, sdk_credentials};
@@ -251,11 +250,7 @@ impl Fetch for SessionFetch {
             if let Some(disk) = &self.disk
                 && let Some(credentials) = disk.load(ctx.now, &ctx.avoid).await
             {
-                return Ok(mark(
-                    credentials,
-                    AwsCredentialFeature::CredentialsStsSessionToken,
-                )
-                .into());
+                return Ok(credentials.into());
             }
             let client = match &self.source {
                 Some(source) => signing_with(&self.client, load_source(source).await?),
@@ -290,10 +285,7 @@ impl Fetch for SessionFetch {
                 disk.store_credentials(&credentials).await;
             }
             Ok(Fetched {
-                credentials: mark(
-                    credentials,
-                    AwsCredentialFeature::CredentialsStsSessionToken,
-                ),
+                credentials,
                 server_time,
             })
         })
