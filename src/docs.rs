@@ -194,7 +194,17 @@ pub mod mfa {}
 /// remaining life on STS's clock. A machine clock hours ahead of STS's therefore neither finds
 /// fresh credentials expired (and calls STS on every load, as a provider that trusts its clock
 /// does) nor is given dead ones; a clock behind STS's refreshes before STS expires the
-/// credentials. A skew of a minute or more is logged once, with its size. When STS's time
+/// credentials.
+///
+/// A `Date` is truncated to the second and stamped somewhere between the moment the request
+/// left and the moment the answer came back, so it gives STS's clock as a range, not a point.
+/// The provider judges with the end of that range that makes the credentials expire soonest by
+/// this machine's clock: whatever STS's clock really read, credentials are never served past
+/// their true expiry. When the two clocks agree, that takes up to a second and the round trip
+/// off the credentials' life as the provider judges it: [`Status::expiry`](crate::Status::expiry) is then that much
+/// before the credentials' own [`expiry`](aws_credential_types::Credentials::expiry), never
+/// after it. A skew that is surely there, a minute or more beyond the range's uncertainty, is
+/// logged once, with its size. When STS's time
 /// cannot be known (its answers carry no readable `Date`), credentials that have no more than
 /// the mandatory window of a full session left by this machine's clock are refused with
 /// [`Error::ExpiredOnArrival`](crate::Error::ExpiredOnArrival): never served, and STS is called

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
 use aws_sdk_sts::config::retry::RetryConfig;
-use sts_assume_role::test_util::{Action, ManualClock, MockSts};
+use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, Error, RefreshPolicy};
 
 use common::Capture;
@@ -87,7 +87,8 @@ async fn a_clock_two_hours_ahead_of_sts_neither_storms_nor_finds_fresh_credentia
     // By this machine's clock they expired an hour ago; by STS's they have an hour to go.
     let creds = p.provide_credentials().await.unwrap();
     assert!(creds.expiry().unwrap() < local.now());
-    assert_eq!(p.status().expiry, Some(local.now() + HOUR));
+    // Less the second of uncertainty of a `Date` truncated to the second.
+    assert_eq!(p.status().expiry, Some(local.now() + HOUR - SEC));
 
     // Ten callers, a minute apart: all served, no further STS call.
     for _ in 0..10 {
@@ -108,8 +109,8 @@ async fn a_clock_two_hours_ahead_of_sts_neither_storms_nor_finds_fresh_credentia
     let said = logs.text();
     assert_eq!(said.matches("ahead of STS's").count(), 1, "{said}");
     assert!(
-        said.contains("skew=7200"),
-        "the measured skew is logged: {said}"
+        said.contains("skew=7199s"),
+        "the skew surely there (2 h less the Date's second of uncertainty) is logged: {said}"
     );
 }
 
@@ -129,9 +130,10 @@ async fn a_clock_behind_sts_refreshes_before_sts_expires_the_credentials() {
     let creds = p.provide_credentials().await.unwrap();
     // STS says an hour; this machine's clock would have said an hour and a half.
     assert_eq!(creds.expiry(), Some(sts.now() + HOUR));
-    assert_eq!(p.status().expiry, Some(local.now() + HOUR));
+    assert_eq!(p.status().expiry, Some(local.now() + HOUR - SEC));
     let refresh_at = p.status().refresh_at.unwrap();
-    assert_eq!(refresh_at, local.now() + 45 * MIN);
+    // A quarter of the lifetime before the expiry, as this machine's clock judges both.
+    assert_eq!(refresh_at, local.now() + (HOUR - SEC) * 3 / 4);
     // The refresh comes while STS still honours the credentials.
     advance(&[&sts, &local], 45 * MIN + SEC);
     settle(&p).await;
@@ -189,5 +191,80 @@ async fn short_lived_credentials_are_served_when_sts_time_is_known() {
     let p = provider(&mock, &clock);
     let creds = p.provide_credentials().await.unwrap();
     assert_eq!(creds.expiry(), Some(clock.now() + 4 * MIN));
-    assert_eq!(p.status().expiry, Some(clock.now() + 4 * MIN));
+    assert_eq!(p.status().expiry, Some(clock.now() + 4 * MIN - SEC));
+}
+
+/// Every way STS can fail a refresh, short of answering.
+fn every_fault() -> Vec<Fault> {
+    vec![
+        Fault::Throttling,
+        Fault::ServerError(500),
+        Fault::ServerError(503),
+        Fault::InternalFailure,
+        Fault::ServiceUnavailable,
+        Fault::IdpCommunicationError,
+        Fault::MalformedBody,
+        Fault::TruncatedBody,
+    ]
+}
+
+#[tokio::test]
+async fn nothing_is_served_past_its_expiry_while_sts_fails_with_a_date_truncated_to_the_second() {
+    let (_logs, _guard) = capture();
+    for fault in every_fault() {
+        // Both clocks agree, 999 ms into a second: STS's `Date` says the second began, nearly
+        // a second before the true time. Read as exact, it would put STS's clock 999 ms behind
+        // this machine's and stretch every expiry by as much.
+        let sts = ManualClock::new(ManualClock::default().now() + Duration::from_millis(999));
+        let mock = MockSts::builder()
+            .time_source(sts.clone())
+            .credential_lifetime(15 * MIN)
+            .start()
+            .await;
+        let p = provider(&mock, &sts);
+        let creds = p.provide_credentials().await.unwrap();
+        let expiry = creds.expiry().unwrap();
+        let status = p.status().expiry.unwrap();
+        assert!(
+            status <= expiry,
+            "{fault:?}: status().expiry {status:?} is after the credentials' {expiry:?}"
+        );
+        // From here on STS fails every call.
+        for _ in 0..500 {
+            mock.push_fault(Action::AssumeRole, fault.clone());
+        }
+        // Through the advisory and mandatory windows, quickly, then past the expiry in steps
+        // of 50 ms.
+        advance(&[&sts], 14 * MIN);
+        settle(&p).await;
+        p.provide_credentials().await.unwrap();
+        settle(&p).await;
+        advance(&[&sts], expiry.duration_since(sts.now()).unwrap() - 3 * SEC);
+        settle(&p).await;
+        let (mut served, mut refused) = (0, 0);
+        while sts.now() < expiry + 2 * SEC {
+            advance(&[&sts], Duration::from_millis(50));
+            tokio::task::yield_now().await;
+            match p.provide_credentials().await {
+                Ok(c) => {
+                    served += 1;
+                    assert!(
+                        sts.now() < c.expiry().unwrap(),
+                        "{fault:?}: served credentials {:?} past their expiry",
+                        sts.now()
+                            .duration_since(c.expiry().unwrap())
+                            .unwrap_or_default()
+                    );
+                }
+                Err(_) => refused += 1,
+            }
+            settle(&p).await;
+        }
+        assert!(served > 0, "{fault:?}: valid credentials were served");
+        assert!(refused > 0, "{fault:?}: expired ones were not");
+        // The load, the timer's refresh, one last try before expiry, and the expired backoff's
+        // (0.5-1 s, doubling) in the 2 s after: the failures did not turn loads into calls.
+        let calls = mock.calls(Action::AssumeRole);
+        assert!((3..=6).contains(&calls), "{fault:?}: {calls} STS calls");
+    }
 }

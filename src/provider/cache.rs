@@ -93,15 +93,6 @@ fn shift(t: SystemTime, ms: i64) -> SystemTime {
     .unwrap_or(t)
 }
 
-/// `a - b` in milliseconds, signed.
-fn signed_ms(a: SystemTime, b: SystemTime) -> i64 {
-    let ms = |d: std::time::Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX);
-    match a.duration_since(b) {
-        Ok(d) => ms(d),
-        Err(e) => -ms(e.duration()),
-    }
-}
-
 /// State shared by all clones of a provider and by its refresh task.
 pub(crate) struct Cache {
     current: ArcSwapOption<Cached>,
@@ -120,7 +111,9 @@ pub(crate) struct Cache {
     /// What the refresh timer sleeps with; `None`: no timer.
     sleep: Option<SharedAsyncSleep>,
     /// STS's clock minus this machine's, in milliseconds, from the `Date` of STS's last
-    /// answer (0 until one is seen). Expiries are judged on STS's clock, estimated with it.
+    /// answer (0 until one is seen): the largest value that answer allows
+    /// ([`ServerTime::careful_skew_ms`](super::fetch::ServerTime::careful_skew_ms)), so
+    /// expiries judged on STS's clock, estimated with it, are never later than the true ones.
     skew_ms: AtomicI64,
     /// Whether a skew worth saying was logged.
     skew_said: AtomicBool,
@@ -482,17 +475,18 @@ impl Cache {
     /// the mandatory window of a full session left by this machine's clock, which may be ahead.
     fn judge(&self, fetched: Fetched, now: SystemTime) -> Result<(Credentials, SystemTime), Error> {
         if let Some(server) = fetched.server_time {
-            let skew = signed_ms(server, now);
-            self.skew_ms.store(skew, Ordering::Release);
+            self.skew_ms
+                .store(server.careful_skew_ms(), Ordering::Release);
             self.skew_known.store(true, Ordering::Release);
-            let size = std::time::Duration::from_millis(skew.unsigned_abs());
+            let (least, _) = server.skew_range();
+            let size = server.sure_skew();
             if size >= SKEW_WORTH_SAYING && !self.skew_said.swap(true, Ordering::AcqRel) {
-                let way = if skew < 0 { "ahead of" } else { "behind" };
+                let way = if least < 0 { "ahead of" } else { "behind" };
                 event!(
                     warn,
                     self.subject(),
                     skew = ?size,
-                    "this machine's clock is {size:?} {way} STS's (by the Date of its answer); expiries are judged on STS's clock"
+                    "this machine's clock is at least {size:?} {way} STS's (by the Date of its answer); expiries are judged on STS's clock"
                 );
             }
         }

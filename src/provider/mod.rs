@@ -152,7 +152,10 @@ impl fmt::Debug for AssumeRoleProvider {
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Status {
-    /// When the cached credentials expire, if any are cached.
+    /// When the cached credentials expire by this machine's clock, as the provider judges it
+    /// (on STS's clock, see [`docs::refresh`](crate::docs::refresh)), if any are cached: never
+    /// later than their true expiry, so it may be up to a second and a round trip before the
+    /// credentials' own `expiry()` when the clocks agree.
     pub expiry: Option<SystemTime>,
     /// When a background refresh is due.
     pub refresh_at: Option<SystemTime>,
@@ -316,7 +319,7 @@ impl ProviderBuilder<ForRole, WithSts> {
             fetch::Expect::Role(Box::new(request.clone())),
             full,
         );
-        let server_date = fetch::ServerDate::default();
+        let server_date = fetch::ServerDate::new(clock.shared());
         let fetch = Arc::new(StsFetch {
             client: server_date.on(self.sts.0),
             server_date,

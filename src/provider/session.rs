@@ -210,7 +210,7 @@ impl ProviderBuilder<ForMfaSession, WithSts> {
             Expect::Session,
             duration,
         );
-        let server_date = ServerDate::default();
+        let server_date = ServerDate::new(clock.shared());
         let fetch = Arc::new(SessionFetch {
             disk,
             client: server_date.on(self.sts.0),
