@@ -136,10 +136,20 @@ pub mod mfa {}
 /// | `Always` | all, those that prompt included: the prompt comes ahead of expiry |
 /// | `Off` | none: refreshes start as callers come |
 ///
-/// Unless told `Always`, a refresh on a timer never asks a person, not even through its source: a role refreshed on a
-/// timer over an [`MfaSession`](crate::MfaSession) that has ended fails with
-/// [`MfaError::Unattended`](crate::mfa::MfaError::Unattended) instead of prompting (the role's
-/// valid credentials are still served, and the next caller's refresh asks). The default also
+/// Unless told `Always`, a refresh on a timer never asks a person, not even through its
+/// source: a role refreshed on a timer over an [`MfaSession`](crate::MfaSession) that has ended
+/// puts its refresh off instead of prompting. No backoff grows and no timer retries (nothing is
+/// gained by asking nobody again); the role's valid credentials are still served, the role acts
+/// from then on as a provider that prompts (no caller waits on the question while its
+/// credentials are valid), and the next caller's load asks, once for every role over that
+/// session, in the background while the credentials last and at once when they have expired. A
+/// caller never gets [`MfaError::Unattended`](crate::mfa::MfaError::Unattended) as its answer:
+/// that error only ever ends a refresh nobody waits for.
+///
+/// A timer that comes late, after the credentials expired (a laptop that slept through their
+/// end), refreshes all the same. Timers look at the provider's clock at least every minute,
+/// because tokio's do not count the time a machine is suspended: a machine that wakes after
+/// the expiry refreshes within a minute of waking, with no caller. The default also
 /// leaves prompting providers to their callers, because a person should not be asked for a
 /// code every 45 minutes, at night, by a tool nobody is using; when a caller does
 /// come in the advisory window the prompt runs in the background, and callers never wait on it

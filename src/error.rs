@@ -242,6 +242,17 @@ impl Error {
         }
     }
 
+    /// Whether the refresh failed only because it needed a person to answer for an MFA code
+    /// and had none behind it ([`MfaError::Unattended`]), here or in a source provider: a
+    /// refresh with a caller behind it would ask, and may succeed.
+    pub(crate) fn needs_person(&self) -> bool {
+        match self {
+            Error::Mfa(MfaError::Unattended) => true,
+            Error::SourceCredentials(e) => Error::find_in(e).is_some_and(Error::needs_person),
+            _ => false,
+        }
+    }
+
     /// Whether STS rejected the MFA code (wrong, stale or already used). Ask for a new code.
     pub fn is_mfa_rejected(&self) -> bool {
         matches!(self, Error::Sts { code: StsErrorCode::AccessDenied, message: Some(m), .. } if m.starts_with(MFA_FAILED_PREFIX))

@@ -9,6 +9,7 @@ use aws_config::stalled_stream_protection::StalledStreamProtectionConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
+use aws_smithy_types::error::display::DisplayErrorContext;
 use sts_assume_role::cache::{CredentialCache, FileCache, session_cache_key};
 use sts_assume_role::mfa::{
     self, MfaContext, MfaDevices, MfaError, MfaOptions, MfaReason, TokenSource, Totp,
@@ -23,6 +24,7 @@ const SECRET: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
 const ROLE: &str = "arn:aws:iam::123456789012:role/locked";
 const MIN: Duration = Duration::from_secs(60);
 const HOUR: Duration = Duration::from_secs(3600);
+const SEC: Duration = Duration::from_secs(1);
 
 async fn totp_mock(clock: &ManualClock) -> MockSts {
     let mock = MockSts::builder()
@@ -796,4 +798,130 @@ async fn a_cached_mfa_session_keeps_its_mfa_age_limit_as_its_expiry() {
             .is_none(),
         "a session without the limit never gets it"
     );
+}
+
+/// A person at a terminal, in a test: answers at once with a code never given before, and
+/// counts the questions.
+fn person(asked: &Arc<AtomicU32>) -> impl TokenSource + 'static {
+    let asked = Arc::clone(asked);
+    mfa::from_fn(move |_: &MfaContext| {
+        let n = asked.fetch_add(1, Ordering::SeqCst);
+        TokenCode::new(format!("{:06}", 100_000 + n)).map_err(MfaError::failed)
+    })
+}
+
+/// What [`over_a_session`] saw.
+#[derive(Debug)]
+struct SessionRun {
+    loads: usize,
+    failed: Vec<String>,
+    asked: u32,
+    sessions: usize,
+}
+
+/// `roles` MFA-only roles (`aws:MultiFactorAuthAge` under `mfa_age`) over one session asking
+/// a person, whose MFA age is capped at `mfa_age`; credentials that live `life`; the roles
+/// refreshed on their timers; a caller loading every role each `every`, for `run`.
+async fn over_a_session(
+    name: &str,
+    roles: usize,
+    life: Duration,
+    mfa_age: Duration,
+    every: Duration,
+    run: Duration,
+) -> SessionRun {
+    let clock = ManualClock::default();
+    let mock = MockSts::builder()
+        .time_source(clock.clone())
+        .credential_lifetime(life)
+        .start()
+        .await; // any code, each once
+    let asked = Arc::new(AtomicU32::new(0));
+    let session = MfaSession::builder(serial(name), person(&asked))
+        .sdk_config(&config(&mock))
+        .max_mfa_age(mfa_age)
+        .mfa_devices(MfaDevices::new())
+        .time_source(clock.clone())
+        .sleep_impl(clock.clone())
+        .build()
+        .unwrap();
+    let roles: Vec<AssumeRoleProvider> = (0..roles)
+        .map(|i| {
+            let role = format!("arn:aws:iam::123456789012:role/{name}{i}");
+            mock.require_mfa(&role);
+            mock.max_mfa_age(&role, mfa_age);
+            AssumeRoleProvider::builder(role_request(&role, None))
+                .sdk_config(&config(&mock))
+                .source_credentials(session.clone())
+                .time_source(clock.clone())
+                .sleep_impl(clock.clone())
+                .jitter_seed(i as u64)
+                .build()
+                .unwrap()
+        })
+        .collect();
+    let (mut loads, mut failed) = (0, Vec::new());
+    let end = clock.now() + run;
+    while clock.now() < end {
+        // The timers come first, as they do when time really passes: whatever they start ends
+        // before the next caller comes.
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        for role in &roles {
+            settle(role).await;
+        }
+        for role in &roles {
+            loads += 1;
+            match role.provide_credentials().await {
+                Ok(c) => assert!(clock.now() < c.expiry().unwrap()),
+                Err(e) => failed.push(format!("{}", DisplayErrorContext(&e))),
+            }
+        }
+        clock.advance(every);
+    }
+    SessionRun {
+        loads,
+        failed,
+        asked: asked.load(Ordering::SeqCst),
+        sessions: mock.calls(Action::GetSessionToken),
+    }
+}
+
+#[tokio::test]
+async fn roles_over_an_mfa_session_ask_the_person_once_per_session_when_a_caller_needs_it() {
+    // Two roles and their session, all on 20-second credentials (the session ends before the
+    // roles' second refresh, with less of their life left than a failure is remembered), a
+    // caller every half second for two session lifetimes.
+    let two = over_a_session(
+        "two-roles",
+        2,
+        20 * SEC,
+        HOUR,
+        Duration::from_millis(500),
+        40 * SEC,
+    )
+    .await;
+    // One role whose trust policy wants MFA under 15 s old, a caller every 200 ms, until
+    // before the role's third refresh.
+    let aged = over_a_session(
+        "mfa-age",
+        1,
+        20 * SEC,
+        15 * SEC,
+        Duration::from_millis(200),
+        34 * SEC,
+    )
+    .await;
+    for run in [two, aged] {
+        assert!(
+            run.failed.is_empty(),
+            "{} of {} loads failed: {:?}",
+            run.failed.len(),
+            run.loads,
+            run.failed
+        );
+        assert_eq!(run.asked, 2, "one question per session: {run:?}");
+        assert_eq!(run.sessions, 2, "two sessions: {run:?}");
+    }
 }

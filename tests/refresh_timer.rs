@@ -373,7 +373,7 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
     // The role's timer comes when the session has ended: nobody is there to answer.
     to_refresh(&clock, &role);
     until("the timer's refresh to fail", || {
-        role.status().consecutive_failures >= 1 && !role.status().refreshing
+        role.status().last_error.is_some() && !role.status().refreshing
     })
     .await;
     assert_eq!(
@@ -386,16 +386,25 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
         matches!(Error::find_in(&*error), Some(Error::SourceCredentials(_))),
         "{error:?}"
     );
-    // Callers are still served the valid role credentials.
-    role.provide_credentials().await.unwrap();
+    assert_eq!(
+        role.status().consecutive_failures,
+        0,
+        "wanting a person is no STS failure: no backoff grows"
+    );
+    assert_eq!(mock.calls(Action::GetSessionToken), 1, "STS was not asked");
 
-    // Once the backoff is over, a caller's refresh may ask, in the background.
-    clock.set(role.status().retry_at.unwrap() + SEC);
+    // The first caller is somebody: it is served the valid role credentials at once, and its
+    // load asks the person, in the background, with no backoff to wait out first.
     role.provide_credentials().await.unwrap();
     until("the prompt a caller's refresh asks", || {
         prompts.load(Ordering::SeqCst) == 2
     })
     .await;
+    until("the role refreshed over the renewed session", || {
+        role.status().last_error.is_none() && !role.status().refreshing
+    })
+    .await;
+    assert_eq!(mock.calls(Action::GetSessionToken), 2);
 }
 
 #[tokio::test]
@@ -457,4 +466,50 @@ async fn once_the_last_try_fails_the_next_comes_no_later_than_the_expired_cap_pa
     clock.set(retry_at);
     p.provide_credentials().await.expect("the next try works");
     assert_eq!(mock.calls(Action::AssumeRole), 4);
+}
+
+#[tokio::test]
+async fn a_machine_that_slept_through_the_expiry_refreshes_soon_after_waking_with_no_caller() {
+    use aws_credential_types::provider::ProvideCredentials;
+    use futures_util::FutureExt;
+
+    // The wall clock (the provider's and STS's) and the clock the timer's sleep follows,
+    // which stands still while the machine is suspended, as tokio's timers do.
+    let wall = ManualClock::default();
+    let monotonic = ManualClock::new(wall.now());
+    let mock = mock(&wall).await;
+    let config = mock
+        .sdk_config_builder()
+        .retry_config(RetryConfig::disabled())
+        .build();
+    let p = AssumeRoleProvider::builder(request())
+        .sdk_config(&config)
+        .time_source(wall.clone())
+        .sleep_impl(monotonic.clone())
+        .jitter_seed(7)
+        .build()
+        .unwrap();
+    let first = p.prefetch().await.unwrap();
+    // Ten minutes awake, then suspended for two hours: the credentials expire in between.
+    for clock in [&wall, &monotonic] {
+        clock.advance(600 * SEC);
+    }
+    tokio::task::yield_now().await;
+    wall.advance(2 * HOUR);
+    // Awake again: within a minute of the sleep's clock, the timer looks at the wall clock,
+    // finds its moment long past, and refreshes, though the credentials it had are dead.
+    monotonic.advance(60 * SEC);
+    until("the late timer's refresh", || {
+        mock.calls(Action::AssumeRole) == 2
+    })
+    .await;
+    until("the refresh to end", || !p.status().refreshing).await;
+    // The first request after waking is served at once, with fresh credentials.
+    let fresh = p
+        .provide_credentials()
+        .now_or_never()
+        .expect("no wait")
+        .unwrap();
+    assert_ne!(fresh.access_key_id(), first.access_key_id());
+    assert!(fresh.expiry().unwrap() > wall.now());
 }

@@ -158,7 +158,8 @@ pub enum MfaError {
     #[error("the MFA token source panicked")]
     Panicked,
     /// No code was asked for: a refresh no caller asked for (on a timer, for a provider above
-    /// this one) does not prompt a person. The next caller's refresh asks.
+    /// this one) does not prompt a person. The next caller's load asks: this error ends only
+    /// refreshes nobody waits for, and is never a caller's answer.
     #[error("no MFA code asked for: no caller is waiting, and the token source asks a person")]
     Unattended,
 }

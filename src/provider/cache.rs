@@ -55,6 +55,19 @@ pub(crate) struct Failure {
     pub(crate) error: SharedError,
     pub(crate) retry_at: SystemTime,
     pub(crate) consecutive: u32,
+    /// It failed only for want of a person to answer for an MFA code
+    /// ([`Error::needs_person`]): a load with a caller behind it does not wait for `retry_at`,
+    /// it asks.
+    pub(crate) needs_person: bool,
+}
+
+impl Failure {
+    /// Whether a load at `now` must not start a refresh yet. A failure for want of a person
+    /// holds back only refreshes with nobody behind them (see [`unattended`]): a caller's
+    /// refresh asks the person at once.
+    fn holds_back(&self, now: SystemTime) -> bool {
+        now < self.retry_at && (!self.needs_person || unattended())
+    }
 }
 
 #[derive(Default)]
@@ -70,10 +83,16 @@ struct Control {
     last_try_for: Option<SystemTime>,
 }
 
-/// A timer woken this many times before its moment (its sleep does not follow the provider's
-/// clock, as tokio's paused test time with the system clock) gives up: refreshes then start on
-/// demand.
+/// A timer woken this many times with its clock barely moved (its sleep does not follow the
+/// provider's clock, as tokio's paused test time with the system clock) gives up: refreshes
+/// then start on demand.
 const EARLY_WAKES: u32 = 3;
+
+/// The longest a timer sleeps before looking at its clock again. A sleep's own clock may stop
+/// while the provider's does not (tokio's timers do not count the time a machine is suspended):
+/// a laptop that wakes after its credentials expired refreshes within this much of waking, not
+/// when the rest of the timer's sleep has passed.
+const TIMER_LOOKS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// However long the backoff, a failed refresh is tried again at least this long before the
 /// credentials held expire (or at once, when they expire sooner).
@@ -119,6 +138,10 @@ pub(crate) struct Cache {
     skew_said: AtomicBool,
     /// Whether STS's time was ever known.
     skew_known: AtomicBool,
+    /// Whether the last refresh failed for want of a person to answer for an MFA code (here or
+    /// in a source): until a refresh succeeds, the provider acts as one whose fetch prompts,
+    /// never making callers wait on that question while its credentials are valid.
+    needs_person: AtomicBool,
 }
 
 /// What the warm path decided.
@@ -152,6 +175,7 @@ impl Cache {
             skew_ms: AtomicI64::new(0),
             skew_said: AtomicBool::new(false),
             skew_known: AtomicBool::new(false),
+            needs_person: AtomicBool::new(false),
             current: ArcSwapOption::empty(),
             advisory_gate: AtomicU64::new(0),
             loaded: AtomicBool::new(false),
@@ -177,6 +201,12 @@ impl Cache {
         self.fetch.subject()
     }
 
+    /// Whether a refresh may wait on a person: the fetch asks one for MFA codes, or the last
+    /// refresh failed for want of one (a source's MFA session needs a new code).
+    fn prompts(&self) -> bool {
+        self.fetch.prompts() || self.needs_person.load(Ordering::Acquire)
+    }
+
     /// The warm path: no lock, no I/O, no allocation beyond cloning the credentials.
     ///
     /// Well before the refresh is due, a coarse read of the system clock settles it
@@ -197,7 +227,7 @@ impl Cache {
             return Fast::Ready(cached.credentials.clone());
         }
         // A fetch that may prompt a person never holds callers up while credentials are valid.
-        if now < s.mandatory_at || (self.fetch.prompts() && now < s.expiry) {
+        if now < s.mandatory_at || (self.prompts() && now < s.expiry) {
             if millis(now) >= self.advisory_gate.load(Ordering::Acquire) {
                 self.start_background(now);
             }
@@ -214,10 +244,12 @@ impl Cache {
             return;
         }
         if let Some(f) = &ctl.failure
-            && now < f.retry_at
+            && f.holds_back(now)
         {
-            self.advisory_gate
-                .store(millis(f.retry_at), Ordering::Release);
+            if !f.needs_person {
+                self.advisory_gate
+                    .store(millis(f.retry_at), Ordering::Release);
+            }
             return;
         }
         if tokio::runtime::Handle::try_current().is_err() {
@@ -234,34 +266,44 @@ impl Cache {
 
     /// The slow path: wait for the refresh in flight (starting one if needed). A caller whose
     /// cached credentials are still valid gets them back if the refresh fails.
+    ///
+    /// A caller that joined a refresh with nobody behind it (a timer's), which failed for want
+    /// of a person to answer for an MFA code, is somebody: it starts a refresh of its own that
+    /// asks, rather than take that failure as its answer.
     pub(crate) async fn slow(self: &Arc<Self>) -> Result<Credentials, SharedError> {
-        let now = self.clock.now();
-        let flight = {
-            let mut ctl = self.control();
-            let current = self.current.load_full();
-            match &current {
-                // Another caller refreshed while this one waited for the lock.
-                Some(c)
-                    if now < c.schedule.mandatory_at
-                        || (self.fetch.prompts() && now < c.schedule.expiry) =>
-                {
-                    return Ok(c.credentials.clone());
-                }
-                _ => {}
-            }
-            if let Some(f) = &ctl.flight {
-                f.result.clone()
-            } else if let Some(fail) = ctl.failure.clone().filter(|f| now < f.retry_at) {
-                return self.after_failure(current.as_deref(), now, fail.error);
-            } else {
-                self.launch(&mut ctl, now)
-            }
-        };
-        match flight.await {
-            Ok(c) => Ok(c.credentials.clone()),
-            Err(e) => {
+        let mut asked_for_a_person = false;
+        loop {
+            let now = self.clock.now();
+            let flight = {
+                let mut ctl = self.control();
                 let current = self.current.load_full();
-                self.after_failure(current.as_deref(), self.clock.now(), e)
+                match &current {
+                    // Another caller refreshed while this one waited for the lock.
+                    Some(c)
+                        if now < c.schedule.mandatory_at
+                            || (self.prompts() && now < c.schedule.expiry) =>
+                    {
+                        return Ok(c.credentials.clone());
+                    }
+                    _ => {}
+                }
+                if let Some(f) = &ctl.flight {
+                    f.result.clone()
+                } else if let Some(fail) = ctl.failure.clone().filter(|f| f.holds_back(now)) {
+                    return self.after_failure(current.as_deref(), now, fail.error);
+                } else {
+                    self.launch(&mut ctl, now)
+                }
+            };
+            match flight.await {
+                Ok(c) => return Ok(c.credentials.clone()),
+                Err(e) if e.needs_person() && !unattended() && !asked_for_a_person => {
+                    asked_for_a_person = true;
+                }
+                Err(e) => {
+                    let current = self.current.load_full();
+                    return self.after_failure(current.as_deref(), self.clock.now(), e);
+                }
             }
         }
     }
@@ -356,6 +398,7 @@ impl Cache {
         ctl.flight = None;
         match outcome {
             Ok((credentials, expiry)) => {
+                self.needs_person.store(false, Ordering::Release);
                 let schedule = self.policy.schedule(now, expiry, self.random());
                 let cached = Arc::new(Cached::new(credentials, schedule));
                 self.current.store(Some(Arc::clone(&cached)));
@@ -372,6 +415,32 @@ impl Cache {
                     "refreshed credentials"
                 );
                 Ok(cached)
+            }
+            Err(error) if error.needs_person() => {
+                // Nobody was there to answer for an MFA code. Nothing was asked of STS, and
+                // nothing is gained by trying again with nobody there: no timer is set. The
+                // next caller's load asks (in the background while the credentials held are
+                // valid, which callers are served meanwhile).
+                self.needs_person.store(true, Ordering::Release);
+                let error = SharedError::new(error);
+                event!(
+                    info,
+                    self.subject(),
+                    error = %error,
+                    "refresh put off: it needs a person to answer for an MFA code, and no caller is waiting; the next caller's load asks"
+                );
+                let consecutive = ctl.failure.as_ref().map_or(0, |f| f.consecutive);
+                ctl.failure = Some(Failure {
+                    error: error.clone(),
+                    retry_at: now + self.policy.error_ttl,
+                    consecutive,
+                    needs_person: true,
+                });
+                if let Some(timer) = ctl.timer.take() {
+                    timer.abort();
+                }
+                self.advisory_gate.store(0, Ordering::Release);
+                Err(error)
             }
             Err(error) => {
                 let consecutive = ctl.failure.as_ref().map_or(0, |f| f.consecutive) + 1;
@@ -446,6 +515,7 @@ impl Cache {
                     error: error.clone(),
                     retry_at,
                     consecutive,
+                    needs_person: false,
                 });
                 self.advisory_gate
                     .store(millis(retry_at), Ordering::Release);
@@ -519,21 +589,27 @@ impl Cache {
         let (sleep, clock, cache) = (sleep.clone(), self.clock.clone(), Arc::downgrade(self));
         let task = runtime.spawn(async move {
             // The timer holds no strong reference while it sleeps: a provider dropped meanwhile
-            // is gone, and the timer with it.
-            let mut early = 0;
+            // is gone, and the timer with it. It looks at its clock at least every
+            // `TIMER_LOOKS_EVERY`, so a moment passed while the sleep's clock stood still (a
+            // suspended machine) is seen soon after.
+            let mut stalled = 0;
             loop {
-                let now = clock.now();
-                let Ok(left) = at.duration_since(now) else {
+                let before = clock.now();
+                let Ok(left) = at.duration_since(before) else {
                     break;
                 };
                 if left.is_zero() {
                     break;
                 }
-                if early == EARLY_WAKES {
+                if stalled == EARLY_WAKES {
                     return;
                 }
-                sleep.sleep(left).await;
-                early += 1;
+                let nap = left.min(TIMER_LOOKS_EVERY);
+                sleep.sleep(nap).await;
+                let moved = clock.now().duration_since(before).unwrap_or_default();
+                if moved < nap / 2 {
+                    stalled += 1;
+                }
             }
             if let Some(cache) = cache.upgrade() {
                 cache.timer_fired();
@@ -543,20 +619,16 @@ impl Cache {
     }
 
     /// The timer's moment: start a refresh unless one runs, a failure is being backed off
-    /// (then the timer waits for the retry), or there is nothing valid to refresh.
+    /// (then the timer waits for the retry), or there is nothing to refresh (invalidated).
+    ///
+    /// A timer that comes late, after the credentials expired (a machine that slept through
+    /// their end), refreshes all the same: the next caller then finds fresh credentials, or
+    /// the refresh in flight, rather than starting it.
     fn timer_fired(self: &Arc<Self>) {
         let now = self.clock.now();
         let mut ctl = self.control();
         ctl.timer = None;
-        if ctl.flight.is_some() {
-            return;
-        }
-        let valid = self
-            .current
-            .load()
-            .as_ref()
-            .is_some_and(|c| now < c.schedule.expiry);
-        if !valid {
+        if ctl.flight.is_some() || self.current.load().is_none() {
             return;
         }
         if let Some(retry_at) = ctl.failure.as_ref().map(|f| f.retry_at)
@@ -565,7 +637,15 @@ impl Cache {
             self.arm(&mut ctl, retry_at);
             return;
         }
-        event!(debug, self.subject(), "scheduled refresh: no caller needed");
+        if self.valid(now).is_none() {
+            event!(
+                info,
+                self.subject(),
+                "the refresh timer came after the credentials expired (was the machine asleep?); refreshing now"
+            );
+        } else {
+            event!(debug, self.subject(), "scheduled refresh: no caller needed");
+        }
         // Unattended, so no person is asked, unless told a person is at hand to answer
         // ahead of expiry.
         let unattended = self.policy.scheduled != ScheduledRefresh::Always;
