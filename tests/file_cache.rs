@@ -10,7 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_credential_types::Credentials;
 use serde_json::json;
 use sts_assume_role::cache::{
-    AWS_CLI_MIN_REMAINING, CacheError, CachedCredentials, CredentialCache, FileCache, cli_cache_key,
+    self, AWS_CLI_MIN_REMAINING, CacheError, CachedCredentials, CredentialCache, FileCache,
+    cli_cache_key,
 };
 use sts_assume_role::{AssumeRoleRequest, AssumedRoleUser};
 
@@ -46,6 +47,28 @@ fn entry(access_key_id: &str) -> CachedCredentials {
 
 fn key() -> String {
     "c8ddac24797f70ef53df2e89db1960d64b15d6be".to_owned()
+}
+
+/// The request whose key is [`key`]: role B, with a generated session name.
+fn request() -> AssumeRoleRequest {
+    AssumeRoleRequest::builder()
+        .role_arn(ROLE_B)
+        .generated_session_name()
+        .build()
+        .unwrap()
+}
+
+/// An entry issued for role B (any session: [`request`]'s name is generated).
+fn entry_for_b(access_key_id: &str) -> CachedCredentials {
+    entry(access_key_id).with_assumed_role_user(AssumedRoleUser {
+        arn: "arn:aws:sts::111111111111:assumed-role/RoleB/botocore-session-1795834141".into(),
+        assumed_role_id: "AROA3XFRBF535PLBIFPI4:botocore-session-1795834141".into(),
+    })
+}
+
+/// What [`cache::load_for`] serves for [`request`] at `now`, a storage error failing the test.
+fn served_at(cache: &FileCache, now: SystemTime, min_remaining: Duration) -> Option<Credentials> {
+    cache::load_for(cache, &request(), now, min_remaining).unwrap()
 }
 
 fn write_raw(cache: &FileCache, key: &str, content: &[u8]) -> PathBuf {
@@ -324,13 +347,11 @@ fn corrupt_and_truncated_files_are_ignored_and_replaced_by_the_next_store() {
             "{what}: a bad file must be a miss"
         );
         assert!(
-            cache
-                .load_valid(&key(), at(-3600), Duration::ZERO)
-                .is_none(),
+            served_at(&cache, at(-3600), Duration::ZERO).is_none(),
             "{what}"
         );
-        cache.store(&key(), &entry("ASIAREPLACED")).unwrap();
-        let replaced = cache.load(&key()).unwrap().expect(what);
+        cache.store(&key(), &entry_for_b("ASIAREPLACED")).unwrap();
+        let replaced = served_at(&cache, at(-3600), Duration::ZERO).expect(what);
         assert_eq!(replaced.access_key_id(), "ASIAREPLACED", "{what}");
     }
 }
@@ -353,18 +374,18 @@ fn a_missing_file_or_directory_is_a_miss() {
 fn expired_and_near_expiry_entries_are_not_served() {
     let dir = tempfile::tempdir().unwrap();
     let cache = FileCache::new(dir.path());
-    cache.store(&key(), &entry("ASIANEAR")).unwrap();
+    cache.store(&key(), &entry_for_b("ASIANEAR")).unwrap();
 
-    // `load` judges no expiry: the caller's clock does, with `load_valid` (an entry long
+    // `load` judges no expiry: the reader's clock does, with `load_for` (an entry long
     // expired by the machine's clock is still returned by `load`).
     assert_eq!(
         cache.load(&key()).unwrap().map(|e| e.expiration()),
         Some(expiry())
     );
 
-    // `load_valid` drops what has expired and what expires within the window at the
+    // `load_for` drops what has expired and what expires within the window at the
     // caller's `now`: the CLI's 15 minutes.
-    let served = |now| cache.load_valid(&key(), now, AWS_CLI_MIN_REMAINING);
+    let served = |now| served_at(&cache, now, AWS_CLI_MIN_REMAINING);
     assert!(served(at(-3600)).is_some());
     assert!(served(at(-16 * 60)).is_some());
     assert!(served(at(-15 * 60)).is_none());
@@ -481,17 +502,14 @@ fn no_log_event_or_error_holds_file_content() {
         for content in leaky {
             write_raw(&cache, &key(), content.as_bytes());
             assert!(cache.load(&key()).unwrap().is_none());
-            assert!(
-                cache
-                    .load_valid(&key(), at(-3600), AWS_CLI_MIN_REMAINING)
-                    .is_none()
-            );
+            assert!(served_at(&cache, at(-3600), AWS_CLI_MIN_REMAINING).is_none());
         }
-        cache.store(&key(), &entry("ASIALOGGED")).unwrap();
-        cache
-            .load_valid(&key(), at(-3600), AWS_CLI_MIN_REMAINING)
-            .unwrap();
-        cache.load_valid(&key(), at(-60), AWS_CLI_MIN_REMAINING);
+        cache.store(&key(), &entry_for_b("ASIALOGGED")).unwrap();
+        served_at(&cache, at(-3600), AWS_CLI_MIN_REMAINING).unwrap();
+        assert!(served_at(&cache, at(-60), AWS_CLI_MIN_REMAINING).is_none());
+        // Refused: issued for another role (the refusal names roles, never credentials).
+        cache.store(&key(), &entry("ASIANOROLE")).unwrap();
+        assert!(served_at(&cache, at(-3600), AWS_CLI_MIN_REMAINING).is_none());
         errors.push(cache.load("../x").unwrap_err().to_string());
         errors.push(
             CachedCredentials::try_from(&Credentials::new("AKIA", SECRET, None, None, "t"))
@@ -502,6 +520,7 @@ fn no_log_event_or_error_holds_file_content() {
     let logs = capture.text();
     assert!(logs.contains("not a valid cache entry"), "{logs}");
     assert!(logs.contains("stored cached credentials"), "{logs}");
+    assert!(logs.contains("cached credentials refused"), "{logs}");
     for text in std::iter::once(&logs).chain(&errors) {
         assert!(!text.contains(SECRET), "{text}");
         assert!(!text.contains(TOKEN), "{text}");
@@ -658,11 +677,7 @@ mod unix {
             return;
         }
         assert!(cache.load(&key()).unwrap().is_none());
-        assert!(
-            cache
-                .load_valid(&key(), at(-3600), AWS_CLI_MIN_REMAINING)
-                .is_none()
-        );
+        assert!(served_at(&cache, at(-3600), AWS_CLI_MIN_REMAINING).is_none());
         // The next store replaces it with a file of ours.
         cache.store(&key(), &entry("ASIAOURS")).unwrap();
         assert_eq!(

@@ -12,9 +12,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use sts_assume_role::cache::{
-    CacheError, CachedCredentials, CredentialCache, FileCache, cli_cache_key,
+    self, AWS_CLI_MIN_REMAINING, CacheError, CachedCredentials, CredentialCache, FileCache,
+    cli_cache_key,
 };
 use sts_assume_role::test_util::{Action, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, AssumedRoleUser};
@@ -304,6 +306,157 @@ async fn a_cli_entry_of_another_role_renamed_to_a_providers_key_is_not_served() 
         "{logs}"
     );
     assert!(!logs.contains(SECRET) && !logs.contains(TOKEN), "{logs}");
+}
+
+/// What the public read serves for `request` an hour before [`expiry`].
+fn served(cache: &(impl CredentialCache + ?Sized), request: &AssumeRoleRequest) -> Option<String> {
+    let now = expiry() - Duration::from_secs(3600);
+    cache::load_for(cache, request, now, AWS_CLI_MIN_REMAINING)
+        .unwrap()
+        .map(|c| c.access_key_id().to_owned())
+}
+
+/// The public read checks the entry against the request: role A's credentials put under role
+/// B's key, however they got there, are never served for role B; role B's own are.
+#[test]
+fn load_for_never_serves_another_roles_entry_under_the_requests_key() {
+    let (_dir, cache) = folder(0o770);
+    let b = request("RoleB", "alice");
+    assert_eq!(served(&cache, &b), None, "empty");
+
+    // Stored under B's key by a writer that got the key wrong (the stamp says B's key, so
+    // only the role check stands): `load` returns it, `load_for` refuses it.
+    cache
+        .store(&key_b(), &entry_for("RoleA", "alice", "ASIAROLEA"))
+        .unwrap();
+    assert!(cache.load(&key_b()).unwrap().is_some());
+    assert_eq!(served(&cache, &b), None, "stored under B's key");
+
+    // The AWS CLI's file of role A copied under B's key (no stamp to betray it).
+    let a_file = write_cli(&cache, &key_a(), &cli_json("RoleA", "alice", "ASIACLIA"));
+    let b_file = cache.path_of(&key_b()).unwrap();
+    std::fs::copy(&a_file, &b_file).unwrap();
+    assert!(cache.load(&key_b()).unwrap().is_some());
+    assert_eq!(served(&cache, &b), None, "copied");
+
+    // Linked (hard or symbolic) or renamed there.
+    std::fs::remove_file(&b_file).unwrap();
+    std::fs::hard_link(&a_file, &b_file).unwrap();
+    assert_eq!(served(&cache, &b), None, "hard link");
+    std::fs::remove_file(&b_file).unwrap();
+    std::os::unix::fs::symlink(&a_file, &b_file).unwrap();
+    assert_eq!(served(&cache, &b), None, "symbolic link");
+    std::fs::remove_file(&b_file).unwrap();
+    std::fs::rename(&a_file, &b_file).unwrap();
+    assert_eq!(served(&cache, &b), None, "renamed");
+
+    // Role B, but another session name or another account; or no role at all (an MFA
+    // session's entry).
+    let other_account = cli_json("RoleB", "alice", "ASIAOTHERACCOUNT")
+        .replace("arn:aws:sts::123456789012:", "arn:aws:sts::999999999999:");
+    let no_role = CachedCredentials::new("ASIASESSION", SECRET, TOKEN, expiry());
+    for (what, json) in [
+        (
+            "another session",
+            cli_json("RoleB", "mallory", "ASIAMALLORY"),
+        ),
+        ("another account", other_account),
+        ("no role", serde_json::to_string(&no_role).unwrap()),
+    ] {
+        write_cli(&cache, &key_b(), &json);
+        assert!(cache.load(&key_b()).unwrap().is_some(), "{what}");
+        assert_eq!(served(&cache, &b), None, "{what}");
+    }
+
+    // Role B's own entry, the AWS CLI's or this crate's, is served.
+    write_cli(&cache, &key_b(), &cli_json("RoleB", "alice", "ASIACLIB"));
+    assert_eq!(served(&cache, &b).as_deref(), Some("ASIACLIB"));
+    cache
+        .store(&key_b(), &entry_for("RoleB", "alice", "ASIAROLEB"))
+        .unwrap();
+    assert_eq!(served(&cache, &b).as_deref(), Some("ASIAROLEB"));
+    // And role A's, for role A.
+    cache
+        .store(&key_a(), &entry_for("RoleA", "alice", "ASIAROLEA"))
+        .unwrap();
+    assert_eq!(
+        served(&cache, &request("RoleA", "alice")).as_deref(),
+        Some("ASIAROLEA")
+    );
+}
+
+#[test]
+fn load_for_serves_only_entries_living_longer_than_the_minimum() {
+    let (_dir, cache) = folder(0o700);
+    let b = request("RoleB", "alice");
+    cache
+        .store(&key_b(), &entry_for("RoleB", "alice", "ASIAROLEB"))
+        .unwrap();
+    let read = |left: u64, min: Duration| -> Option<Credentials> {
+        cache::load_for(&cache, &b, expiry() - Duration::from_secs(left), min).unwrap()
+    };
+    let min = AWS_CLI_MIN_REMAINING;
+    assert!(read(16 * 60, min).is_some());
+    let at_the_limit = read(15 * 60, min);
+    assert!(at_the_limit.is_none(), "exactly the minimum left");
+    assert!(read(60, min).is_none());
+    assert!(read(0, Duration::ZERO).is_none(), "expired");
+    assert!(read(1, Duration::ZERO).is_some());
+    let creds = read(3600, min).unwrap();
+    assert_eq!(creds.expiry(), Some(expiry()));
+    assert_eq!(creds.secret_access_key(), SECRET);
+    assert_eq!(creds.session_token(), Some(TOKEN));
+    assert_eq!(creds.account_id().map(|a| a.as_str()), Some("123456789012"));
+}
+
+/// A store of the caller's own, which returns whatever it holds for any key: the check is
+/// `load_for`'s, so it holds for every store.
+#[test]
+fn load_for_checks_entries_from_any_store() {
+    #[derive(Debug)]
+    struct Everywhere(CachedCredentials);
+    impl CredentialCache for Everywhere {
+        fn load(&self, _: &str) -> Result<Option<CachedCredentials>, CacheError> {
+            Ok(Some(self.0.clone()))
+        }
+        fn store(&self, _: &str, _: &CachedCredentials) -> Result<(), CacheError> {
+            Ok(())
+        }
+    }
+    let b = request("RoleB", "alice");
+    let role_a = Everywhere(entry_for("RoleA", "alice", "ASIAROLEA"));
+    assert_eq!(served(&role_a, &b), None);
+    let role_b = std::sync::Arc::new(Everywhere(entry_for("RoleB", "alice", "ASIAROLEB")));
+    let shared: std::sync::Arc<dyn CredentialCache> = role_b;
+    assert_eq!(served(&shared, &b).as_deref(), Some("ASIAROLEB"));
+    assert_eq!(served(&*shared, &b).as_deref(), Some("ASIAROLEB"));
+    assert_eq!(served(&shared, &request("RoleA", "alice")), None);
+}
+
+#[test]
+fn load_for_warns_of_a_refused_entry_naming_roles_not_secrets() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(capture.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let (_dir, cache) = folder(0o700);
+        write_cli(&cache, &key_b(), &cli_json("RoleA", "alice", "ASIACLIA"));
+        assert_eq!(served(&cache, &request("RoleB", "alice")), None);
+    });
+    let logs = capture.text();
+    assert_eq!(warned(&capture, "issued for another role"), 1, "{logs}");
+    assert!(
+        logs.contains("arn:aws:sts::123456789012:assumed-role/RoleA/alice"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("arn:aws:iam::123456789012:role/RoleB"),
+        "{logs}"
+    );
+    assert!(!logs.contains(SECRET) && !logs.contains(TOKEN), "{logs}");
+    assert!(!logs.contains("ASIACLIA"), "{logs}");
 }
 
 #[test]

@@ -208,8 +208,9 @@ impl CachedCredentials {
     /// configured rather than generated, the same session name. An entry without
     /// `AssumedRoleUser` (or with an ARN of another shape) answers no request.
     ///
-    /// Both the AWS CLI's entries and this crate's carry that ARN, so a provider with a
-    /// [cache](crate::builder::ProviderBuilder::cache) serves an entry only when it passes
+    /// Both the AWS CLI's entries and this crate's carry that ARN, so
+    /// [`load_for`](super::load_for) and a provider with a
+    /// [cache](crate::builder::ProviderBuilder::cache) serve an entry only when it passes
     /// this check: an entry of role A found under role B's key (linked, renamed or copied
     /// there) is refused. Requests for the same role and session that differ only in other
     /// parameters (duration, policies, tags, external ID) are told apart by their key alone;
@@ -285,7 +286,10 @@ impl CachedCredentials {
             .is_ok_and(|left| left > min_remaining)
     }
 
-    /// The credentials, with their expiry and account ID, for the SDK.
+    /// The credentials, with their expiry and account ID, for the SDK: unchecked. To serve an
+    /// entry read from a cache, use [`load_for`](super::load_for), which converts it only if
+    /// it [`is_for`](Self::is_for) the request and [`is_valid_at`](Self::is_valid_at) the
+    /// reader's time.
     pub fn to_credentials(&self) -> Credentials {
         let mut builder = Credentials::builder()
             .access_key_id(&self.access_key_id)

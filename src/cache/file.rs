@@ -32,8 +32,8 @@ const MAX_KEY_CHARS: usize = 128;
 /// owned by another user or writable by group or others, is a miss (`Ok(None)`, with a
 /// `tracing` event that names the file and never its content). The next
 /// [`store`](CredentialCache::store) replaces it. Only an I/O failure other than "not found"
-/// (such as permission denied) is an error. Expiry is the caller's to judge, with its own
-/// clock: [`load_valid`](CredentialCache::load_valid).
+/// (such as permission denied) is an error. Expiry and role are the reader's to judge:
+/// [`load_for`](super::load_for) checks both.
 ///
 /// # Against role confusion
 ///
@@ -50,11 +50,12 @@ const MAX_KEY_CHARS: usize = 128;
 ///   stored under (`"CacheKey"`, a field the AWS CLI ignores); one read under another key
 ///   (renamed, copied or linked there) is a miss, logged once. The AWS CLI's entries carry no
 ///   key, but they name the role and session they were issued for (`AssumedRoleUser.Arn`):
-///   a provider with a [cache](crate::builder::ProviderBuilder::cache) serves an entry only
-///   if [`CachedCredentials::is_for`] its request, so an AWS CLI entry of another role, or
-///   another session name, is refused too (logged once per provider), and a valid AWS CLI
-///   entry stays readable. A caller of [`load`](CredentialCache::load) itself gets what is
-///   stored and should check [`is_for`](CachedCredentials::is_for) likewise.
+///   [`load_for`](super::load_for) and a provider with a
+///   [cache](crate::builder::ProviderBuilder::cache) serve an entry only if
+///   [`CachedCredentials::is_for`] their request, so an AWS CLI entry of another role, or
+///   another session name, is refused too (logged), and a valid AWS CLI entry stays
+///   readable. [`load`](CredentialCache::load) itself returns what is stored, unchecked: it
+///   is the storage primitive, not a read of credentials to use.
 /// - **The directory.** Refused (loads are misses, stores fail with
 ///   [`CacheError::UntrustedDir`], logged once): a directory owned by neither the current
 ///   user nor root, whose owner can swap any file in it, and one writable by others without

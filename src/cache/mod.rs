@@ -7,12 +7,17 @@
 //! assuming the same role reuse each other's session, and an MFA code typed into one is not
 //! asked for again by the other until the session ends.
 //!
+//! Read an entry with [`load_for`]: it takes the request the credentials must answer, finds
+//! the entry under the request's key, and serves it only if it was issued for that role and
+//! session ([`CachedCredentials::is_for`]) and lives long enough. The key alone proves
+//! nothing: a file linked, renamed or copied under role B's key can hold role A's credentials.
+//!
 //! ```
 //! use std::time::{Duration, SystemTime};
 //!
-//! use sts_assume_role::AssumeRoleRequest;
+//! use sts_assume_role::{AssumeRoleRequest, AssumedRoleUser};
 //! use sts_assume_role::cache::{
-//!     AWS_CLI_MIN_REMAINING, CachedCredentials, CredentialCache, FileCache, cli_cache_key,
+//!     self, AWS_CLI_MIN_REMAINING, CachedCredentials, CredentialCache, FileCache, cli_cache_key,
 //! };
 //!
 //! # let dir = tempfile::tempdir()?;
@@ -22,14 +27,24 @@
 //!     .role_arn("arn:aws:iam::111111111111:role/RoleB")
 //!     .generated_session_name()
 //!     .build()?;
-//! let key = cli_cache_key(&request);
-//! assert_eq!(key, "c8ddac24797f70ef53df2e89db1960d64b15d6be");
-//!
 //! let now = SystemTime::now();
-//! let entry = CachedCredentials::new("ASIAEXAMPLE", "secret", "token", now + Duration::from_secs(3600));
-//! cache.store(&key, &entry)?;
-//! let credentials = cache.load_valid(&key, now, AWS_CLI_MIN_REMAINING).expect("an hour left");
-//! assert_eq!(credentials.access_key_id(), "ASIAEXAMPLE");
+//! assert!(cache::load_for(&cache, &request, now, AWS_CLI_MIN_REMAINING)?.is_none());
+//!
+//! // What the AWS CLI (or a provider with this cache) stores after assuming role B.
+//! let issued_to = |role: &str| AssumedRoleUser {
+//!     arn: format!("arn:aws:sts::111111111111:assumed-role/{role}/botocore-session-1"),
+//!     assumed_role_id: "AROAEXAMPLE:botocore-session-1".into(),
+//! };
+//! let entry = CachedCredentials::new("ASIAEXAMPLE", "secret", "token", now + Duration::from_secs(3600))
+//!     .with_assumed_role_user(issued_to("RoleB"));
+//! cache.store(&cli_cache_key(&request), &entry)?;
+//! let credentials = cache::load_for(&cache, &request, now, AWS_CLI_MIN_REMAINING)?;
+//! assert_eq!(credentials.expect("an hour left").access_key_id(), "ASIAEXAMPLE");
+//!
+//! // Role A's credentials under role B's key are never served for role B.
+//! let role_a = entry.with_assumed_role_user(issued_to("RoleA"));
+//! cache.store(&cli_cache_key(&request), &role_a)?;
+//! assert!(cache::load_for(&cache, &request, now, AWS_CLI_MIN_REMAINING)?.is_none());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -46,63 +61,47 @@ mod entry;
 mod error;
 mod file;
 mod key;
+pub(crate) mod read;
 
 use std::fmt;
-use std::time::{Duration, SystemTime};
-
-use aws_credential_types::Credentials;
+use std::time::Duration;
 
 pub use entry::CachedCredentials;
 pub use error::{CacheError, CacheOperation};
 pub use file::FileCache;
 pub use key::{cli_cache_key, session_cache_key};
+pub use read::load_for;
 
 /// The AWS CLI serves a cached entry only while more than this is left before it expires:
 /// 15 minutes.
 pub const AWS_CLI_MIN_REMAINING: Duration = Duration::from_secs(15 * 60);
 
-/// Where assumed-role credentials are kept between processes, by key (see [`cli_cache_key`]).
+/// Where assumed-role credentials are kept between processes, by key (see [`cli_cache_key`]):
+/// the storage a provider's [cache](crate::builder::ProviderBuilder::cache) and [`load_for`]
+/// read and write. Implement it to keep entries elsewhere (a keyring, a shared store); read
+/// entries with [`load_for`].
 ///
 /// Implementations must treat a bad entry as absent (`Ok(None)`), never as an error and never
 /// as credentials to use; an `Err` is for the storage itself failing. Callers should treat an
 /// `Err` as a miss too: a cache never stands between a caller and STS.
 ///
-/// A store does not judge expiry: [`load`](Self::load) returns what is stored, and the caller
-/// decides with its own clock ([`load_valid`](Self::load_valid)), so one clock makes every
-/// decision of a provider. Nor does a key prove what an entry is for: a provider calls
-/// [`load`](Self::load) and serves an entry only if it was issued for its request
-/// ([`CachedCredentials::is_for`]) and is valid by its clock.
+/// A store judges neither expiry nor what an entry is for: [`load`](Self::load) returns what is
+/// stored, and the reader decides, with its own clock (so one clock makes every decision of a
+/// provider) and against its own request (so a store cannot serve one role's credentials for
+/// another, whatever its keys hold).
 pub trait CredentialCache: Send + Sync + fmt::Debug {
-    /// The entry stored under `key`, if there is a usable one, whatever its expiry.
+    /// The entry stored under `key`, if there is a usable one, whatever its expiry and whatever
+    /// it was issued for.
+    ///
+    /// The storage primitive, for implementations and their tests. An entry returned here
+    /// proves nothing about the role it answers: a file linked, renamed or copied under `key`
+    /// can hold another role's credentials. To get credentials to use, call [`load_for`],
+    /// which checks the entry against the request
+    /// ([`CachedCredentials::is_for`]) and its expiry.
     fn load(&self, key: &str) -> Result<Option<CachedCredentials>, CacheError>;
 
     /// Stores `entry` under `key`, replacing any entry there.
     fn store(&self, key: &str, entry: &CachedCredentials) -> Result<(), CacheError>;
-
-    /// The credentials under `key` if they are good for more than `min_remaining` at `now`
-    /// ([`AWS_CLI_MIN_REMAINING`] to serve exactly what the AWS CLI would). A load error is
-    /// logged and counts as a miss.
-    fn load_valid(
-        &self,
-        key: &str,
-        now: SystemTime,
-        min_remaining: Duration,
-    ) -> Option<Credentials> {
-        match self.load(key) {
-            Ok(Some(entry)) if entry.is_valid_at(now, min_remaining) => {
-                Some(entry.to_credentials())
-            }
-            Ok(Some(_)) => {
-                tracing::debug!(key, "cached credentials expire too soon to be served");
-                None
-            }
-            Ok(None) => None,
-            Err(error) => {
-                tracing::warn!(key, %error, "credential cache unreadable; treated as a miss");
-                None
-            }
-        }
-    }
 }
 
 /// One store shared by several providers.
@@ -113,14 +112,5 @@ impl<T: CredentialCache + ?Sized> CredentialCache for std::sync::Arc<T> {
 
     fn store(&self, key: &str, entry: &CachedCredentials) -> Result<(), CacheError> {
         (**self).store(key, entry)
-    }
-
-    fn load_valid(
-        &self,
-        key: &str,
-        now: SystemTime,
-        min_remaining: Duration,
-    ) -> Option<Credentials> {
-        (**self).load_valid(key, now, min_remaining)
     }
 }
