@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 use sts_assume_role::AssumeRoleRequest;
-use sts_assume_role::cache::CachedCredentials;
+use sts_assume_role::cache::{self, CacheError, CachedCredentials, CredentialCache};
 
 /// Secrets shorter than this are not looked for: they turn up by accident too easily.
 const MIN_SECRET: usize = 8;
@@ -117,6 +117,43 @@ fn debug_escaped(s: &str) -> String {
 
 /// An entry is for the request its `AssumedRoleUser.Arn` names, and for no other role,
 /// session or account; `is_for` never panics.
+/// The role, account and session an entry's `AssumedRoleUser.Arn` names, and a request for
+/// them with another of each changed (`None` where no valid request can be made).
+fn named(entry: &CachedCredentials) -> Option<(String, String, String, String, String)> {
+    let user = entry.assumed_role_user()?;
+    let fields: Vec<&str> = user.arn.splitn(6, ':').collect();
+    let [arn, partition, "sts", _, account, resource] = fields[..] else {
+        return None;
+    };
+    let (role, session) = resource
+        .strip_prefix("assumed-role/")
+        .and_then(|r| r.split_once('/'))?;
+    if arn != "arn" || partition.is_empty() || account.is_empty() || role.is_empty() {
+        return None;
+    }
+    Some((
+        arn.to_owned(),
+        partition.to_owned(),
+        account.to_owned(),
+        role.to_owned(),
+        session.to_owned(),
+    ))
+}
+
+fn request_for(
+    arn: &str,
+    partition: &str,
+    account: &str,
+    role: &str,
+    session: &str,
+) -> Option<AssumeRoleRequest> {
+    AssumeRoleRequest::builder()
+        .role_arn(format!("{arn}:{partition}:iam::{account}:role/{role}"))
+        .role_session_name(session)
+        .build()
+        .ok()
+}
+
 fn check_is_for(entry: &CachedCredentials) {
     let fixed = AssumeRoleRequest::builder()
         .role_arn("arn:aws:iam::123456789012:role/demo")
@@ -124,66 +161,88 @@ fn check_is_for(entry: &CachedCredentials) {
         .build()
         .unwrap();
     let _ = entry.is_for(&fixed);
-    let Some(user) = entry.assumed_role_user() else {
+    if entry.assumed_role_user().is_none() {
         assert!(
             !entry.is_for(&fixed),
             "an entry without AssumedRoleUser is for no request"
         );
         return;
-    };
-    let fields: Vec<&str> = user.arn.splitn(6, ':').collect();
-    let [arn, partition, "sts", _, account, resource] = fields[..] else {
-        return;
-    };
-    let Some((role, session)) = resource
-        .strip_prefix("assumed-role/")
-        .and_then(|r| r.split_once('/'))
-    else {
-        return;
-    };
-    let request = |role: &str, account: &str, session: &str| {
-        AssumeRoleRequest::builder()
-            .role_arn(format!("{arn}:{partition}:iam::{account}:role/{role}"))
-            .role_session_name(session)
-            .build()
-            .ok()
-    };
-    if arn != "arn" || partition.is_empty() || account.is_empty() || role.is_empty() {
-        return;
     }
-    if let Some(own) = request(role, account, session) {
+    let Some((arn, partition, account, role, session)) = named(entry) else {
+        return;
+    };
+    let arn_text = &entry.assumed_role_user().unwrap().arn;
+    let request = |role: &str, account: &str, session: &str| {
+        request_for(&arn, &partition, account, role, session)
+    };
+    if let Some(own) = request(&role, &account, &session) {
         assert!(
             entry.is_for(&own),
-            "not for the request its ARN names: {}",
-            user.arn
+            "not for the request its ARN names: {arn_text}"
         );
     }
-    if let Some(other) = request(&format!("{role}x"), account, session) {
-        assert!(!entry.is_for(&other), "for another role: {}", user.arn);
+    if let Some(other) = request(&format!("{role}x"), &account, &session) {
+        assert!(!entry.is_for(&other), "for another role: {arn_text}");
     }
-    if let Some(other) = request(role, &format!("{account}9"), session) {
-        assert!(!entry.is_for(&other), "for another account: {}", user.arn);
+    if let Some(other) = request(&role, &format!("{account}9"), &session) {
+        assert!(!entry.is_for(&other), "for another account: {arn_text}");
     }
-    if let Some(other) = request(role, account, &format!("{session}x")) {
-        assert!(!entry.is_for(&other), "for another session: {}", user.arn);
+    if let Some(other) = request(&role, &account, &format!("{session}x")) {
+        assert!(!entry.is_for(&other), "for another session: {arn_text}");
     }
+}
+
+/// A store holding one entry under every key.
+#[derive(Debug)]
+struct OneEntry(CachedCredentials);
+
+impl CredentialCache for OneEntry {
+    fn load(&self, _: &str) -> Result<Option<CachedCredentials>, CacheError> {
+        Ok(Some(self.0.clone()))
+    }
+
+    fn store(&self, _: &str, _: &CachedCredentials) -> Result<(), CacheError> {
+        Ok(())
+    }
+}
+
+/// Checks the credentials the one public read gives for an entry, read for the request its
+/// ARN names a second before it expires, are the entry's: `secret` and `token` are what it
+/// writes.
+fn check_served(entry: &CachedCredentials, secret: &str, token: &str) {
+    let Some((arn, partition, account, role, session)) = named(entry) else {
+        return;
+    };
+    let Some(request) = request_for(&arn, &partition, &account, &role, &session) else {
+        return;
+    };
+    let Some(now) = entry.expiration().checked_sub(Duration::from_secs(1)) else {
+        return;
+    };
+    let creds = cache::load_for(&OneEntry(entry.clone()), &request, now, Duration::ZERO)
+        .expect("an in-memory store does not fail")
+        .expect("the entry is served for its own request");
+    assert_eq!(creds.access_key_id(), entry.access_key_id());
+    assert_eq!(creds.secret_access_key(), secret);
+    assert_eq!(creds.session_token(), Some(token));
+    assert_eq!(creds.expiry(), Some(entry.expiration()));
+    assert_eq!(creds.account_id().map(|a| a.as_str()), entry.account_id());
 }
 
 fn check_entry(entry: &CachedCredentials, generic: Option<&Value>) {
     check_is_for(entry);
-    let creds = entry.to_credentials();
-    let secret = creds.secret_access_key().to_owned();
-    let token = creds.session_token().unwrap_or_default().to_owned();
-
-    // The credentials handed to the SDK are the entry's.
-    assert_eq!(creds.access_key_id(), entry.access_key_id());
-    assert!(
-        creds.session_token().is_some(),
-        "cached credentials always carry a token"
-    );
-    assert_eq!(creds.expiry(), Some(entry.expiration()));
-    assert_eq!(creds.account_id().map(|a| a.as_str()), entry.account_id());
+    let written = serde_json::to_value(entry).expect("an entry serializes");
+    let secret_of = |field: &str| {
+        written["Credentials"][field]
+            .as_str()
+            .expect("an entry writes its secrets")
+            .to_owned()
+    };
+    let (secret, token) = (secret_of("SecretAccessKey"), secret_of("SessionToken"));
     assert!(!entry.access_key_id().is_empty() && !secret.is_empty() && !token.is_empty());
+
+    // The credentials handed to the SDK (through the one public read) are the entry's.
+    check_served(entry, &secret, &token);
 
     // The entry holds what the JSON says.
     if let Some(root) = generic {
@@ -242,9 +301,12 @@ fn check_entry(entry: &CachedCredentials, generic: Option<&Value>) {
                 assert_eq!(back.packed_policy_size(), entry.packed_policy_size());
                 assert_eq!(back.source_identity(), entry.source_identity());
                 assert_eq!(back.request_id(), entry.request_id());
-                let back_creds = back.to_credentials();
-                assert_eq!(back_creds.secret_access_key(), secret);
-                assert_eq!(back_creds.session_token(), Some(token.as_str()));
+                let back_written = serde_json::to_value(&back).expect("an entry serializes");
+                assert_eq!(
+                    back_written["Credentials"]["SecretAccessKey"],
+                    secret.as_str()
+                );
+                assert_eq!(back_written["Credentials"]["SessionToken"], token.as_str());
             }
             // From then on, writing and reading change nothing.
             let json2 = serde_json::to_string(&back).expect("written once");

@@ -286,11 +286,11 @@ impl CachedCredentials {
             .is_ok_and(|left| left > min_remaining)
     }
 
-    /// The credentials, with their expiry and account ID, for the SDK: unchecked. To serve an
-    /// entry read from a cache, use [`load_for`](super::load_for), which converts it only if
-    /// it [`is_for`](Self::is_for) the request and [`is_valid_at`](Self::is_valid_at) the
-    /// reader's time.
-    pub fn to_credentials(&self) -> Credentials {
+    /// The credentials, with their expiry and account ID, for the SDK: unchecked, so not
+    /// public. Entries read from a cache reach users only through
+    /// [`load_for`](super::load_for), which converts one only if it [`is_for`](Self::is_for)
+    /// the request and [`is_valid_at`](Self::is_valid_at) the reader's time.
+    pub(crate) fn to_credentials(&self) -> Credentials {
         let mut builder = Credentials::builder()
             .access_key_id(&self.access_key_id)
             .secret_access_key(&self.secret_access_key)
@@ -301,12 +301,6 @@ impl CachedCredentials {
             builder = builder.account_id(account);
         }
         builder.build()
-    }
-}
-
-impl From<&CachedCredentials> for Credentials {
-    fn from(entry: &CachedCredentials) -> Self {
-        entry.to_credentials()
     }
 }
 

@@ -85,14 +85,6 @@ pub(crate) enum IssuedFor<'a> {
     /// An answer to this AssumeRole request ([`CachedCredentials::is_for`]).
     Role(&'a AssumeRoleRequest),
     /// An MFA session's credentials (GetSessionToken's): they name no assumed role.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the provider's MFA session reads its entries with this once \
-                      provider/fetch.rs uses `serve`; remove this attribute then"
-        )
-    )]
     Session,
 }
 
@@ -138,7 +130,7 @@ mod tests {
     use std::time::UNIX_EPOCH;
 
     use super::*;
-    use crate::AssumedRoleUser;
+    use crate::assume::AssumedRoleUser;
 
     fn at(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(secs)

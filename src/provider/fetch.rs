@@ -21,6 +21,7 @@ use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::{DateTime, Format};
 
 use crate::assume::AssumedRole;
+use crate::cache::read::{IssuedFor, Refusal, serve};
 use crate::cache::{CacheError, CachedCredentials, CredentialCache};
 use crate::error::Error;
 use crate::mfa::{Device, MfaContext, MfaOptions, MfaReason, TokenSource, with_code};
@@ -206,10 +207,10 @@ pub(crate) enum Expect {
 }
 
 impl Expect {
-    fn holds(&self, entry: &CachedCredentials) -> bool {
+    fn issued_for(&self) -> IssuedFor<'_> {
         match self {
-            Expect::Role(request) => entry.is_for(request),
-            Expect::Session => entry.is_session(),
+            Expect::Role(request) => IssuedFor::Role(request),
+            Expect::Session => IssuedFor::Session,
         }
     }
 }
@@ -225,33 +226,35 @@ impl DiskCache {
                 return None;
             }
         };
-        if !self.expect.holds(&entry) {
-            // The role and session the entry names, never its credentials.
-            let issued_to = entry.assumed_role_user().map(|u| u.arn.as_str());
-            if self.warned.swap(true, Ordering::Relaxed) {
+        let credentials = match serve(&entry, self.expect.issued_for(), now, self.min_remaining) {
+            Ok(credentials) => credentials,
+            Err(Refusal::IssuedForAnother) => {
+                // The role and session the entry names, never its credentials.
+                let issued_to = entry.assumed_role_user().map(|u| u.arn.as_str());
+                if self.warned.swap(true, Ordering::Relaxed) {
+                    tracing::debug!(
+                        key = self.key,
+                        issued_to,
+                        "cached credentials refused again"
+                    );
+                } else {
+                    tracing::warn!(
+                        key = self.key,
+                        issued_to,
+                        "cached credentials refused: the entry under this key was issued for \
+                         another role or session (linked, renamed or copied there); calling STS"
+                    );
+                }
+                return None;
+            }
+            Err(Refusal::ExpiresTooSoon) => {
                 tracing::debug!(
                     key = self.key,
-                    issued_to,
-                    "cached credentials refused again"
+                    "cached credentials expire too soon to be served"
                 );
-            } else {
-                tracing::warn!(
-                    key = self.key,
-                    issued_to,
-                    "cached credentials refused: the entry under this key was issued for \
-                     another role or session (linked, renamed or copied there); calling STS"
-                );
+                return None;
             }
-            return None;
-        }
-        if !entry.is_valid_at(now, self.min_remaining) {
-            tracing::debug!(
-                key = self.key,
-                "cached credentials expire too soon to be served"
-            );
-            return None;
-        }
-        let credentials = entry.to_credentials();
+        };
         if avoid.iter().any(|k| k == credentials.access_key_id()) {
             tracing::debug!(
                 key = self.key,
