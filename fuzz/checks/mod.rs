@@ -1,6 +1,6 @@
 //! The checking logic of each fuzz target, as plain functions: `check(data)` panics only on a
 //! real bug (or a wrong invariant). The fuzz targets in `fuzz_targets/` and the replay test in
-//! `tests/fuzz_regressions.rs` include this module with `#[path]`, so both run the same code.
+//! `tests/it/fuzz_regressions.rs` include this module with `#[path]`, so both run the same code.
 
 // Each includer uses every check, but rustc sees the module once per binary.
 #![allow(dead_code)]

@@ -4,7 +4,7 @@
 //! them; when STS's time cannot be known, credentials dead by this machine's clock are never
 //! served, and STS is called again only with the backoff.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,7 +1,7 @@
 //! The AWS CLI credential cache: keys as the CLI computes them, entries in its format, and a
 //! file cache that is atomic under concurrent writers and never trusts a bad file.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -583,7 +583,11 @@ fn eight_processes_storing_one_key_leave_one_valid_file() {
     let children: Vec<_> = (0..CHILDREN)
         .map(|i| {
             Command::new(&exe)
-                .args(["--exact", "concurrent_store_child", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "file_cache::concurrent_store_child",
+                    "--test-threads=1",
+                ])
                 .env(CHILD_DIR, &cache_dir)
                 .env(CHILD_ID, i.to_string())
                 .stdout(Stdio::piped())

@@ -2,8 +2,7 @@
 //! below, SSO in `profile_sso.rs`): the SDK's provider gets the base, this crate assumes the
 //! roles above it with its MFA and cache, and failures name the file, the profile and the key.
 
-#[path = "common/sources.rs"]
-mod sources;
+use crate::sources;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -92,7 +92,11 @@ fn kill_test_writer() {
 
 fn spawn_writer(exe: &Path, dir: &Path) -> Child {
     Command::new(exe)
-        .args(["--exact", "kill_test_writer", "--test-threads=1"])
+        .args([
+            "--exact",
+            "file_cache_kill::kill_test_writer",
+            "--test-threads=1",
+        ])
         .env(WRITER_DIR, dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())

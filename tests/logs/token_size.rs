@@ -3,7 +3,7 @@
 //! and the credential cache (still an AWS CLI entry), and a provider warns once when the token
 //! nears the largest STS allows.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

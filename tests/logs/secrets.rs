@@ -1,7 +1,7 @@
 //! No secret key, session token, MFA code or TOTP seed reaches a log line (at TRACE level),
 //! a `Debug` or `Display`, or an error message.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

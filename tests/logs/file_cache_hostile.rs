@@ -6,7 +6,7 @@
 //! root and are skipped (saying so on stderr) otherwise.
 #![cfg(unix)]
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

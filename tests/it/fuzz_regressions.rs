@@ -5,7 +5,7 @@
 //! check must still fail (the test says when it stops failing, so the file can be renamed and
 //! guard the fix). Every other input must pass.
 
-#[path = "../fuzz/checks/mod.rs"]
+#[path = "../../fuzz/checks/mod.rs"]
 mod checks;
 
 use std::panic::{self, AssertUnwindSafe};
