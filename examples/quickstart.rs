@@ -7,7 +7,7 @@
 //! ```
 //!
 //! To run it against AWS: load your own configuration instead of the mock's
-//! (`aws_config::load_from_env().await`), use your role ARN and MFA device, and replace the
+//! (`aws_config::load_defaults(BehaviorVersion::latest()).await`), use your role ARN and MFA device, and replace the
 //! TOTP source with `TerminalPrompt::new()` to ask the person at the keyboard.
 
 use aws_config::BehaviorVersion;
@@ -33,7 +33,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .start()
         .await;
     mock.require_mfa(ROLE_ARN);
-    let base = mock.sdk_config(); // With AWS: aws_config::load_from_env().await
+    let base = mock.sdk_config(); // With AWS: aws_config::load_defaults(BehaviorVersion::latest()).await
     println!("Role                {ROLE_ARN}");
 
     // 1. The request. Every parameter is checked here, before anything is sent.

@@ -180,7 +180,7 @@ impl AssumeRoleRequest {
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
     /// use sts_assume_role::AssumeRoleRequest;
     ///
-    /// let sdk_config = aws_config::load_from_env().await;
+    /// let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     /// let client = aws_sdk_sts::Client::new(&sdk_config);
     /// let assumed = AssumeRoleRequest::builder()
     ///     .role_arn("arn:aws:iam::123456789012:role/deploy")

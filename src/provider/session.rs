@@ -35,7 +35,8 @@ use crate::request::{
 /// use sts_assume_role::mfa::TerminalPrompt;
 /// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, MfaSession};
 ///
-/// let base = aws_config::load_from_env().await; // long-term IAM user keys
+/// // Long-term IAM user keys.
+/// let base = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
 /// let session = MfaSession::builder("arn:aws:iam::123456789012:mfa/alice", TerminalPrompt::new())
 ///     .sdk_config(&base)
 ///     .build()?;
