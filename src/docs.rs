@@ -112,7 +112,7 @@ pub mod mfa {}
 /// | this crate | `min(L/4, 15 min)` before expiry, up to 50 % earlier at random, on a timer (no caller needed) | from `min(L/12, 5 min)` before expiry, for the refresh in flight, only if STS failed the whole advisory window (never while a prompt is pending and credentials are valid) | keeps valid credentials and retries after 300–600 s, with one more try in the mandatory window before they expire; with none valid, backs off 0.5–1 s doubling to 30–60 s (half fixed, half random); never serves expired credentials; remembers non-retryable errors 10 s |
 /// | aws-config (SDK identity cache) | 5–10 s before expiry | always, during the load, cut off after a load timeout derived from the retry and timeout settings (21.6 s with the defaults) | drops credentials; each waiter retries |
 /// | botocore | 15 min before | 10 min before | advisory: keep; mandatory: raise |
-/// | Go SDK v2 | 5/15/60 min by lifetime | at expiry | serve cached, back off 5–10 min |
+/// | Go SDK v2 (released `aws.CredentialsCache`) | at expiry (`ExpiryWindow` 0 by default) | at expiry | returns the error (an advisory 5/15/60-minute rule with a 5–10 minute backoff is in its source, not confirmed in a tagged release) |
 /// | Java SDK v2 | 5 min before, jittered | 1 min before | prefetch: keep; stale: throw or serve |
 ///
 /// `L` is the credentials' lifetime. See [`RefreshPolicy`](crate::RefreshPolicy).
@@ -161,13 +161,13 @@ pub mod mfa {}
 ///
 /// ## When STS is down for long
 ///
-/// AWS is bringing the same rules to every SDK: advisory windows of 5, 15 or 60 minutes by
-/// lifetime, a 1-minute mandatory window, a jittered 300–600 s backoff during an outage,
-/// non-recoverable errors remembered 1–5 s, and credentials served past their expiry while the
-/// service that issues them is down. This crate follows the backoff and differs on purpose
-/// where it should:
+/// A rule for the SDKs appears in AWS's sources (the Go SDK v2's; we could not confirm it in a
+/// tagged release of any SDK): advisory windows of 5, 15 or 60 minutes by lifetime, a 1-minute
+/// mandatory window, a jittered 300–600 s backoff during an outage, non-recoverable errors
+/// remembered 1–5 s, and credentials served past their expiry while the service that issues
+/// them is down. This crate follows the backoff and differs on purpose where it should:
 ///
-/// | while STS is down | this crate | the SDKs' rule |
+/// | while STS is down | this crate | that rule |
 /// |---|---|---|
 /// | valid credentials held | served; retried 300–600 s after each failure, and once more at a random moment of the mandatory window, before they expire | served; retried after 300–600 s |
 /// | credentials expired | never served: callers get the error; retried 0.5–1 s after, doubling to 30–60 s (counting the failures so far, so the first retry comes within seconds of expiry) | served with a new expiry some minutes on |

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime};
 /// expire, and callers block only if that has not succeeded 5 minutes before expiry;
 /// 15-minute credentials, 3:45 to 5:37 before expiry, blocking in the last 75 seconds.
 /// botocore uses a fixed 15/10 minutes (which makes 15-minute credentials refresh on almost
-/// every call); the Go SDK's newer advisory window is 5, 15 or 60 minutes by lifetime.
+/// every call); the Go SDK v2 as released refreshes at expiry (`ExpiryWindow` 0 by default).
 ///
 /// A failed refresh keeps the current credentials while they are valid. Retryable failures
 /// (throttling, 5xx, timeouts, connection errors, once the STS client's own retries are spent)
@@ -25,7 +25,8 @@ use std::time::{Duration, SystemTime};
 ///
 /// - **while valid credentials are held** ([`backoff`](Self::backoff)), callers are served
 ///   from memory and lose nothing by a later retry: 300 to 600 s from the first failure by
-///   default (the rule AWS is bringing to its SDKs), so a fleet in a long STS outage stays
+///   default (the backoff of a rule in AWS's SDK sources, see
+///   [`docs::refresh`](crate::docs::refresh)), so a fleet in a long STS outage stays
 ///   quiet. However long it is, one more try comes at a random moment of the mandatory window,
 ///   before the credentials expire;
 /// - **with nothing valid to serve** ([`expired_backoff`](Self::expired_backoff)), every caller
