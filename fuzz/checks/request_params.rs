@@ -159,6 +159,31 @@ fn arn_char(c: char) -> bool {
 fn valid_arn(v: &str) -> bool {
     chars_in(v, 20, 2048, arn_char) && v.starts_with("arn:")
 }
+/// An IAM role's ARN: `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`.
+fn valid_role_arn(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix("arn:") else {
+        return false;
+    };
+    let fields: Vec<&str> = rest.splitn(5, ':').collect();
+    let [partition, "iam", "", account, resource] = fields[..] else {
+        return false;
+    };
+    let partition_ok = partition == "aws"
+        || partition.strip_prefix("aws-").is_some_and(|words| {
+            words
+                .split('-')
+                .all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase()))
+        });
+    let account_ok = account.len() == 12 && account.chars().all(|c| c.is_ascii_digit());
+    let Some(path_name) = resource.strip_prefix("role/") else {
+        return false;
+    };
+    let name = path_name.rsplit('/').next().unwrap_or_default();
+    let path = &path_name[..path_name.len() - name.len()];
+    let name_ok = (1..=64).contains(&name.chars().count()) && name.chars().all(name_char);
+    let path_ok = path.len() <= 510 && path.chars().all(|c| ('!'..='~').contains(&c));
+    valid_arn(v) && partition_ok && account_ok && name_ok && path_ok
+}
 fn valid_session_name(v: &str) -> bool {
     chars_in(v, 2, 64, name_char)
 }
@@ -291,7 +316,7 @@ pub fn check(data: &[u8]) {
             invalid.push(p);
         }
     };
-    need(valid_arn(&role_arn), Parameter::RoleArn);
+    need(valid_role_arn(&role_arn), Parameter::RoleArn);
     need(
         session_name.is_none_or(|v| valid_session_name(v)),
         Parameter::RoleSessionName,

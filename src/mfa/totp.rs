@@ -36,7 +36,13 @@ pub(crate) fn parse_base32(secret: &str) -> Result<totp_rs::Totp, InvalidTotpSec
 /// app) the way a CI job or a service account would. Feature `totp`.
 ///
 /// It never hands out the same code twice: asked again within a 30-second step (or told the
-/// last code was reused), it waits for the next step. `Debug` hides the secret.
+/// last code was reused), it waits for the next step, and logs the wait at `info`. So two
+/// loads that each need a code from one device (two providers with their own MFA, two `Totp`
+/// sources for one device in one process) are up to 30 seconds apart: the second one waits.
+/// An SDK client with its own identity cache cuts such a load off after its load timeout (21.6
+/// s with the default settings); give clients `IdentityCache::no_cache()` (see the README), or
+/// put the roles over one [`MfaSession`](crate::MfaSession), which needs one code for all of
+/// them. `Debug` hides the secret.
 pub struct Totp {
     totp: totp_rs::Totp,
     clock: SharedTimeSource,
@@ -106,7 +112,13 @@ impl TokenSource for Totp {
                     .map_or(step, |l| l.max(step))
                     + 1;
                 let wait = Duration::from_secs(next * STEP - secs);
-                tracing::debug!(wait = ?wait, "TOTP: waiting for the next step for a fresh code");
+                // A pause of up to 30 s looks like a hang unless it is said.
+                tracing::info!(
+                    serial_number = %ctx.serial_number(),
+                    wait = ?wait,
+                    "the TOTP code of this 30-second step was already used for this MFA device \
+                     (STS accepts each code once): waiting for the next step"
+                );
                 tokio::time::sleep(wait).await;
                 step = next;
             }

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_credential_types::Credentials;
-use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 
 pub use builder::{NoSts, ProviderBuilder, WithSts};
@@ -103,6 +102,15 @@ impl Handle {
             Fast::Slow => provider::future::ProvideCredentials::new(async move {
                 cache.slow().await.map_err(credentials_error)
             }),
+        }
+    }
+
+    /// Loads as `provide` does, with this crate's error.
+    pub(crate) async fn load(&self) -> Result<Credentials, Arc<Error>> {
+        let cache = &self.0.cache;
+        match cache.fast() {
+            Fast::Ready(c) => Ok(c),
+            Fast::Slow => cache.slow().await,
         }
     }
 
@@ -198,8 +206,15 @@ impl AssumeRoleProvider {
 
     /// Loads credentials now unless valid ones are cached, and returns them. Call it at service
     /// start so a first slow load (or MFA prompt) happens there, not inside a request.
-    pub async fn prefetch(&self) -> Result<Credentials, CredentialsError> {
-        self.handle.provide().await
+    ///
+    /// # Errors
+    ///
+    /// Why the load failed, as this crate's [`Error`] (shared with every caller that waited
+    /// for the same refresh), whose message says what happened: `STS returned AccessDenied
+    /// (HTTP 403): ...`, not the SDK's `an error occurred while loading credentials`. Print
+    /// its whole chain with `aws_smithy_types::error::display::DisplayErrorContext`.
+    pub async fn prefetch(&self) -> Result<Credentials, Arc<Error>> {
+        self.handle.load().await
     }
 
     /// A snapshot of the provider's state.

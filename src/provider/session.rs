@@ -101,8 +101,13 @@ impl MfaSession {
     }
 
     /// Loads the session now (asking for a code) unless one is cached.
-    pub async fn prefetch(&self) -> Result<Credentials, provider::error::CredentialsError> {
-        self.handle.provide().await
+    ///
+    /// # Errors
+    ///
+    /// Why the load failed, as this crate's [`Error`], as for
+    /// [`AssumeRoleProvider::prefetch`](crate::AssumeRoleProvider::prefetch).
+    pub async fn prefetch(&self) -> Result<Credentials, Arc<Error>> {
+        self.handle.load().await
     }
 
     /// Forgets the session; the next use asks for a code again.

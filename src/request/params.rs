@@ -168,10 +168,91 @@ fn validate_arn(parameter: Parameter, value: &str) -> Result<(), InvalidParamete
     Ok(())
 }
 
+/// The shape of an IAM role's ARN, the first part of it that is wrong, and what was found
+/// there.
+fn role_arn_shape(value: &str) -> Result<(), (&'static str, String)> {
+    const SHAPE: &str = "must be a role ARN, arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME";
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts[..] else {
+        let colons = value.matches(':').count();
+        return Err((SHAPE, format!("{colons} of its 5 colons")));
+    };
+    if arn != "arn" {
+        return Err((SHAPE, format!("{arn:?} where \"arn\" goes")));
+    }
+    // `aws`, then any number of `-word` of lowercase letters: aws-cn, aws-us-gov, aws-iso-b.
+    let partition_ok = partition.strip_prefix("aws").is_some_and(|rest| {
+        rest.split('-').enumerate().all(|(i, word)| {
+            (i == 0 && word.is_empty())
+                || (i > 0 && !word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase()))
+        })
+    });
+    if !partition_ok {
+        return Err((
+            "must name an AWS partition (aws, aws-cn, aws-us-gov, ...)",
+            format!("{partition:?}"),
+        ));
+    }
+    if service != "iam" {
+        return Err(("must name the service iam", format!("{service:?}")));
+    }
+    if !region.is_empty() {
+        return Err((
+            "must have an empty region (IAM is global): arn:PARTITION:iam::ACCOUNT:...",
+            format!("{region:?}"),
+        ));
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return Err((
+            "must name a 12-digit account ID",
+            format!(
+                "{account:?} ({} {})",
+                account.chars().count(),
+                chars_word(account.chars().count())
+            ),
+        ));
+    }
+    let Some(path_and_name) = resource.strip_prefix("role/") else {
+        return Err((
+            "must name a role: role/[PATH/]NAME after the account ID",
+            format!("{:?}", resource.chars().take(16).collect::<String>()),
+        ));
+    };
+    let (path, name) = path_and_name
+        .rsplit_once('/')
+        .unwrap_or(("", path_and_name));
+    let len = name.chars().count();
+    if !(1..=64).contains(&len) || !name.chars().all(is_name_char) {
+        return Err((
+            r"must end with a role name of 1-64 characters of [\w+=,.@-]",
+            format!("{name:?}"),
+        ));
+    }
+    if path.len() > 510 || !path.chars().all(|c| ('\u{21}'..='\u{7E}').contains(&c)) {
+        return Err((
+            "must have a path of at most 512 characters of ! to ~ between role/ and the name",
+            format!(
+                "{} {}",
+                path.chars().count(),
+                chars_word(path.chars().count())
+            ),
+        ));
+    }
+    Ok(())
+}
+
 string_param!(
-    /// `RoleArn`: the ARN of the role to assume, 20-2048 characters starting with `arn:`.
+    /// `RoleArn`: the ARN of an IAM role, checked for its shape,
+    /// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`, in every partition (`aws`, `aws-cn`,
+    /// `aws-us-gov`, ...): a 12-digit account ID, an empty region, a path of printable ASCII
+    /// and a name of 1-64 characters of `[\w+=,.@-]`. Nothing checks that the role exists or
+    /// that you may assume it: STS does.
     RoleArn,
-    |v| validate_arn(Parameter::RoleArn, v)
+    |v| {
+        role_arn_shape(v)
+            .map_err(|(rule, found)| InvalidParameter::new(Parameter::RoleArn, rule, found))?;
+        validate_arn(Parameter::RoleArn, v)
+    }
 );
 
 string_param!(

@@ -353,7 +353,7 @@ async fn invalid_input_is_a_validation_error_naming_the_parameter() {
     let cases = [
         (
             base().role_arn("arn:aws:iam::1:r"),
-            "RoleArn: must be 20-2048",
+            "RoleArn: must name a 12-digit account ID",
         ),
         (
             base().role_session_name("not valid!"),

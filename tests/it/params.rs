@@ -8,8 +8,9 @@ use sts_assume_role::{AssumeRoleRequest, Parameter};
 
 const ARN_PREFIX: &str = "arn:aws:iam::123456789012:role/";
 
+/// An ARN-like string of `n` characters, for the parameters STS checks by length alone.
 fn arn_of_len(n: usize) -> String {
-    let mut s = ARN_PREFIX.to_owned();
+    let mut s = "arn:aws:iam::aws:policy/".to_owned();
     while s.len() < n {
         s.push('r');
     }
@@ -40,33 +41,68 @@ fn table<T, E: std::fmt::Display>(
 }
 
 #[test]
-fn role_arn_is_20_to_2048_characters_starting_with_arn() {
-    let (a19, a20, a2048, a2049) = (
-        arn_of_len(19),
-        arn_of_len(20),
-        arn_of_len(2048),
-        arn_of_len(2049),
-    );
+fn role_arn_is_an_iam_role_arn_in_any_partition() {
+    let name64 = format!("{ARN_PREFIX}{}", "n".repeat(64));
+    let name65 = format!("{ARN_PREFIX}{}", "n".repeat(65));
+    // The path is /PATH/ in IAM, at most 512 characters with its two slashes.
+    let path512 = format!("{ARN_PREFIX}{}/name", "p".repeat(510));
+    let path513 = format!("{ARN_PREFIX}{}/name", "p".repeat(511));
     table(
         "RoleArn",
         |v| RoleArn::new(v),
         &[
             ("arn:aws:iam::123456789012:role/demo", true),
-            (&a19, false),
-            (&a20, true),
-            (&a2048, true),
-            (&a2049, false),
+            ("arn:aws-cn:iam::123456789012:role/demo", true),
+            ("arn:aws-us-gov:iam::123456789012:role/demo", true),
+            ("arn:aws-iso-b:iam::123456789012:role/demo", true),
+            ("arn:aws:iam::123456789012:role/service-role/ci/deploy", true),
+            ("arn:aws:iam::123456789012:role/a+b=c,d.e@f_g-h", true),
+            (&name64, true),
+            (&path512, true),
             ("", false),
+            ("not-an-arn", false),
             ("not-an-arn-but-long-enough", false),
+            ("arn:aws:iam::12:role/", false),
+            ("arn:aws:iam::12345678901x:role/demo", false),
+            ("arn:aws:iam::123456789012:role/", false),
+            ("arn:aws:iam::123456789012:user/alice", false),
+            ("arn:aws:iam::123456789012:role", false),
+            ("arn:aws:s3:::123456789012:role/demo", false),
+            ("arn:aws:iam:us-east-1:123456789012:role/demo", false),
+            ("arn:AWS:iam::123456789012:role/demo", false),
+            ("arn:aws-:iam::123456789012:role/demo", false),
+            ("arn:azure:iam::123456789012:role/demo", false),
+            ("ARN:aws:iam::123456789012:role/demo", false),
+            (&name65, false),
+            (&path513, false),
+            ("arn:aws:iam::123456789012:role/bad!name", false),
+            ("arn:aws:iam::123456789012:role/a path/demo", false),
             ("arn:aws:iam::123456789012:role/bad\u{0}char", false),
         ],
     );
-    let err = RoleArn::new("arn:short").unwrap_err();
-    assert_eq!(err.parameter(), Parameter::RoleArn);
-    assert_eq!(
-        err.to_string(),
-        "RoleArn: must be 20-2048 characters, got 9 characters"
-    );
+    // Each message names the part that is wrong.
+    for (value, message) in [
+        (
+            "not-an-arn",
+            "RoleArn: must be a role ARN, arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME, got 0 of its 5 colons",
+        ),
+        (
+            "arn:aws:iam::12:role/",
+            r#"RoleArn: must name a 12-digit account ID, got "12" (2 characters)"#,
+        ),
+        (
+            "arn:aws:iam::123456789012:user/alice",
+            r#"RoleArn: must name a role: role/[PATH/]NAME after the account ID, got "user/alice""#,
+        ),
+        (
+            "arn:aws:sts::123456789012:role/demo",
+            r#"RoleArn: must name the service iam, got "sts""#,
+        ),
+    ] {
+        let err = RoleArn::new(value).unwrap_err();
+        assert_eq!(err.parameter(), Parameter::RoleArn);
+        assert_eq!(err.to_string(), message);
+    }
 }
 
 #[test]
