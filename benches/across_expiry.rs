@@ -50,8 +50,7 @@ async fn aws_config_client(mock: &MockSts) -> aws_sdk_sts::Client {
 }
 
 fn our_client(mock: &MockSts) -> aws_sdk_sts::Client {
-    let provider = AssumeRoleProvider::builder(support::request("ours"))
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(support::request("ours"), &mock.sdk_config())
         .build()
         .expect("valid provider");
     let config = aws_sdk_sts::config::Builder::from(&mock.sdk_config())

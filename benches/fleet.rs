@@ -7,7 +7,7 @@
 //! The providers are real, on one shared `ManualClock`, with an STS client whose HTTP client
 //! answers in-process (a socket per call would make ~600,000 calls far too slow). The clock
 //! is not stepped second by second: it jumps to the last instant of the next second in which some
-//! provider's refresh is due (`status().refresh_at`), as if every provider were called at
+//! provider's refresh is due (`status().refresh_at()`), as if every provider were called at
 //! least once a second; the due providers are called, which starts their background
 //! refresh, and the calls that reach STS are counted in that second.
 //!
@@ -95,7 +95,7 @@ async fn simulate(providers: usize, hours: u64, policy: RefreshPolicy) -> Outcom
     }
     per_second[0] = u32::try_from(sts.calls()).expect("count");
 
-    let due_at = |p: &AssumeRoleProvider| p.status().refresh_at.expect("credentials cached");
+    let due_at = |p: &AssumeRoleProvider| p.status().refresh_at().expect("credentials cached");
     let mut queue: BinaryHeap<Reverse<(SystemTime, usize)>> = fleet
         .iter()
         .enumerate()
@@ -125,7 +125,7 @@ async fn simulate(providers: usize, hours: u64, policy: RefreshPolicy) -> Outcom
             fleet[i].provide_credentials().await.expect("credentials");
         }
         for &i in &due {
-            while fleet[i].status().refreshing {
+            while fleet[i].status().is_refreshing() {
                 tokio::task::yield_now().await;
             }
             queue.push(Reverse((due_at(&fleet[i]), i)));
@@ -183,7 +183,7 @@ async fn outage(providers: usize, policy: RefreshPolicy, extra: Duration) -> Out
         let before = sts.calls();
         let mut fresh = 0;
         for p in &fleet {
-            let valid = p.status().expiry.is_some_and(|e| now < e);
+            let valid = p.status().expiry().is_some_and(|e| now < e);
             match p.provide_credentials().await {
                 Ok(_) => {}
                 Err(_) if valid => out.failed_while_valid += 1,
@@ -192,10 +192,10 @@ async fn outage(providers: usize, policy: RefreshPolicy, extra: Duration) -> Out
         }
         // Let the refreshes those calls started run to their end.
         for p in &fleet {
-            while p.status().refreshing {
+            while p.status().is_refreshing() {
                 tokio::task::yield_now().await;
             }
-            if p.status().expiry.is_some_and(|e| e > up_at) {
+            if p.status().expiry().is_some_and(|e| e > up_at) {
                 fresh += 1;
             }
         }

@@ -50,8 +50,7 @@ async fn herd(moment: Moment, callers: usize, sts_latency: Duration) -> (Outcome
         .sdk_config_builder()
         .retry_config(RetryConfig::disabled())
         .build();
-    let provider = AssumeRoleProvider::builder(support::request("herd"))
-        .sdk_config(&config)
+    let provider = AssumeRoleProvider::builder(support::request("herd"), &config)
         .time_source(clock.clone())
         .build()
         .expect("valid provider");

@@ -53,7 +53,7 @@ async fn settle(providers: &[AssumeRoleProvider]) {
         for _ in 0..4 {
             tokio::task::yield_now().await;
         }
-        if providers.iter().all(|p| !p.status().refreshing) {
+        if providers.iter().all(|p| !p.status().is_refreshing()) {
             return;
         }
     }
@@ -155,7 +155,7 @@ async fn outage() -> Outage {
     let p = provider(&sts, &clock, RefreshPolicy::default(), 5);
     let creds = p.prefetch().await.expect("first load");
     let expiry = creds.expiry().expect("an expiry");
-    let down_from = p.status().refresh_at.expect("a schedule");
+    let down_from = p.status().refresh_at().expect("a schedule");
     let (mut requests, mut failed_while_valid, mut calls_at_start) = (0, 0, None);
     while clock.now() < expiry {
         requests += 1;

@@ -56,8 +56,7 @@ async fn aws_config_client(mock: &MockSts) -> aws_sdk_sts::Client {
 }
 
 fn our_client(mock: &MockSts, clock: &ManualClock) -> (aws_sdk_sts::Client, AssumeRoleProvider) {
-    let provider = AssumeRoleProvider::builder(support::request("ours"))
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(support::request("ours"), &mock.sdk_config())
         .time_source(clock.clone())
         .sleep_impl(clock.clone())
         .build()
@@ -109,7 +108,7 @@ async fn run(lifetimes: u32) -> (Vec<Row>, [MockSts; 2]) {
         // A refresh this crate's timer starts runs meanwhile, in real time: a millisecond lets
         // the timer's task start it, then the minute does not end before it does.
         tokio::time::sleep(Duration::from_millis(1)).await;
-        while provider.status().refreshing {
+        while provider.status().is_refreshing() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }

@@ -62,13 +62,11 @@ fn static_credentials() -> Credentials {
 fn setup(rt: &Runtime) -> Subjects {
     rt.block_on(async {
         let mock = MockSts::start().await;
-        let ours = AssumeRoleProvider::builder(support::request("warm"))
-            .sdk_config(&mock.sdk_config())
+        let ours = AssumeRoleProvider::builder(support::request("warm"), &mock.sdk_config())
             .build()
             .expect("valid provider");
         ours.prefetch().await.expect("prefetch");
-        let ours_frozen = AssumeRoleProvider::builder(support::request("warm-frozen"))
-            .sdk_config(&mock.sdk_config())
+        let ours_frozen = AssumeRoleProvider::builder(support::request("warm-frozen"), &mock.sdk_config())
             .time_source(Frozen(mock.now()))
             .build()
             .expect("valid provider");

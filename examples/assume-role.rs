@@ -48,7 +48,7 @@ use sts_assume_role::AssumeRoleRequest;
 use sts_assume_role::cache::FileCache;
 use sts_assume_role::mfa::MfaDevices;
 use sts_assume_role::profile::{Environment, ProfileError};
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::TokenCode;
 
 #[path = "assume_role/output.rs"]
 mod output;
@@ -245,13 +245,17 @@ async fn run(args: Args, host: Host, io: &mut Io<'_>) -> ExitCode {
         return report_invalid(&Invalid::ProfileModeOnly(profile_only), io);
     }
     // Everything is checked before any configuration is loaded or request sent.
-    let request = match request_from(&args) {
+    let request = match request_from(&args, None) {
         Ok(request) => request,
         Err(invalid) => return report_invalid(&invalid, io),
     };
-    let request = match (request.serial_number(), request.token_code()) {
-        (Some(serial), None) => match ask_token_code(serial.as_str(), io) {
-            Ok(code) => request.with_token_code(code),
+    // A device and no code: the code is asked for once the rest is known to be valid.
+    let request = match (request.serial_number(), &args.token_code) {
+        (Some(serial), None) => match ask_token_code(serial, io) {
+            Ok(code) => match request_from(&args, Some(code.expose())) {
+                Ok(request) => request,
+                Err(invalid) => return report_invalid(&invalid, io),
+            },
             Err(invalid) => return report_invalid(&invalid, io),
         },
         _ => request,
@@ -308,8 +312,9 @@ enum Invalid {
     Profile(ProfileError),
 }
 
-/// The request the flags describe, checked against every STS rule.
-fn request_from(args: &Args) -> Result<AssumeRoleRequest, Invalid> {
+/// The request the flags describe, with `code` as its MFA code when one was asked for,
+/// checked against every STS rule.
+fn request_from(args: &Args, code: Option<&str>) -> Result<AssumeRoleRequest, Invalid> {
     let policy_arns = policy_arns(&args.policy_arns).map_err(Invalid::Flag)?;
     let tags = shorthand::structures("--tags", &args.tags, ["Key", "Value"]);
     let tags = tags.map_err(Invalid::Flag)?;
@@ -331,12 +336,19 @@ fn request_from(args: &Args) -> Result<AssumeRoleRequest, Invalid> {
 
     // Both are required with `--role-arn` (clap checks it); an empty one is reported as
     // invalid like any other bad value.
-    let mut builder = AssumeRoleRequest::builder()
-        .role_arn(args.role_arn.as_deref().unwrap_or_default())
-        .role_session_name(args.role_session_name.as_deref().unwrap_or_default())
-        .policy_arns(policy_arns)
-        .tags(tags.into_iter().map(|[key, value]| (key, value)))
-        .transitive_tag_keys(transitive_tag_keys);
+    let mut builder = AssumeRoleRequest::builder(
+        args.role_arn.as_deref().unwrap_or_default(),
+        args.role_session_name.as_deref().unwrap_or_default(),
+    );
+    for arn in policy_arns {
+        builder = builder.policy_arn(arn);
+    }
+    for [key, value] in tags {
+        builder = builder.tag(key, value);
+    }
+    for key in transitive_tag_keys {
+        builder = builder.transitive_tag_key(key);
+    }
     for [provider_arn, context_assertion] in provided_contexts {
         builder = builder.provided_context(provider_arn, context_assertion);
     }
@@ -344,7 +356,7 @@ fn request_from(args: &Args) -> Result<AssumeRoleRequest, Invalid> {
         builder = builder.policy(policy);
     }
     if let Some(seconds) = args.duration_seconds {
-        builder = builder.duration_seconds(seconds);
+        builder = builder.duration(std::time::Duration::from_secs(u64::from(seconds)));
     }
     if let Some(id) = &args.external_id {
         builder = builder.external_id(id);
@@ -352,8 +364,8 @@ fn request_from(args: &Args) -> Result<AssumeRoleRequest, Invalid> {
     if let Some(serial) = &args.serial_number {
         builder = builder.serial_number(serial);
     }
-    if let Some(code) = &args.token_code {
-        builder = builder.token_code(code.as_str());
+    if let Some(code) = args.token_code.as_deref().or(code) {
+        builder = builder.token_code(code);
     }
     if let Some(identity) = &args.source_identity {
         builder = builder.source_identity(identity);

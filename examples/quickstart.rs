@@ -37,16 +37,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Role                {ROLE_ARN}");
 
     // 1. The request. Every parameter is checked here, before anything is sent.
-    let request = AssumeRoleRequest::builder()
-        .role_arn(ROLE_ARN)
-        .role_session_name("quickstart")
+    let request = AssumeRoleRequest::builder(ROLE_ARN, "quickstart")
         .serial_number(mock.mfa_serial_number())
         .build()?;
 
     // 2. A provider that asks for an MFA code exactly when it needs one. Here a TOTP
     //    generator stands in for the user's phone.
-    let provider = AssumeRoleProvider::builder(request)
-        .sdk_config(&base)
+    let provider = AssumeRoleProvider::builder(request, &base)
         .mfa(Totp::from_base32(DEMO_TOTP_SECRET)?)
         .build()?;
     let credentials = provider.prefetch().await?; // the MFA code is asked for here

@@ -85,7 +85,7 @@ impl AssumedRole {
     /// `SessionTokenUtilization`: how much of the largest session token STS allows this one
     /// uses, in percent. Past 100 % STS refuses the request (`PackedPolicyTooLarge`); a
     /// provider warns, once, past a threshold you set
-    /// ([`token_utilization_warning`](crate::builder::ProviderBuilder::token_utilization_warning)).
+    /// ([`token_utilization_warning`](crate::AssumeRoleProviderBuilder::token_utilization_warning)).
     pub fn session_token_utilization(&self) -> Option<u32> {
         self.session_token_utilization
     }
@@ -182,9 +182,7 @@ impl AssumeRoleRequest {
     ///
     /// let sdk_config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     /// let client = aws_sdk_sts::Client::new(&sdk_config);
-    /// let assumed = AssumeRoleRequest::builder()
-    ///     .role_arn("arn:aws:iam::123456789012:role/deploy")
-    ///     .role_session_name("deploy")
+    /// let assumed = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "deploy")
     ///     .build()?
     ///     .send(&client)
     ///     .await?;
@@ -194,19 +192,19 @@ impl AssumeRoleRequest {
     pub async fn send(&self, client: &aws_sdk_sts::Client) -> Result<AssumedRole, Error> {
         let mut op = client
             .assume_role()
-            .role_arn(self.role_arn().as_str())
-            .role_session_name(self.session_name().as_str());
-        for arn in self.policy_arns() {
+            .role_arn(self.role_arn.as_str())
+            .role_session_name(self.session_name.as_str());
+        for arn in &self.policy_arns {
             op = op.policy_arns(PolicyDescriptorType::builder().arn(arn.as_str()).build());
         }
-        if let Some(policy) = self.policy() {
+        if let Some(policy) = &self.policy {
             op = op.policy(policy.as_str());
         }
-        if let Some(duration) = self.duration() {
+        if let Some(duration) = self.duration {
             // At most 43200: always fits.
             op = op.duration_seconds(i32::try_from(duration.as_secs()).unwrap_or(i32::MAX));
         }
-        for tag in self.tags() {
+        for tag in &self.tags {
             let tag = Tag::builder()
                 .key(tag.key().as_str())
                 .value(tag.value().as_str())
@@ -214,26 +212,26 @@ impl AssumeRoleRequest {
                 .map_err(|e| Error::Construction(e.into()))?;
             op = op.tags(tag);
         }
-        for key in self.transitive_tag_keys() {
+        for key in &self.transitive_tag_keys {
             op = op.transitive_tag_keys(key.as_str());
         }
-        if let Some(v) = self.external_id() {
+        if let Some(v) = &self.external_id {
             op = op.external_id(v.as_str());
         }
-        if let Some(v) = self.serial_number() {
+        if let Some(v) = &self.serial_number {
             op = op.serial_number(v.as_str());
         }
-        if let Some(v) = self.token_code() {
+        if let Some(v) = &self.token_code {
             op = op.token_code(v.expose());
         }
-        if let Some(v) = self.source_identity() {
+        if let Some(v) = &self.source_identity {
             op = op.source_identity(v.as_str());
         }
-        if let Some(v) = self.minimum_session_token_size() {
+        if let Some(v) = self.minimum_session_token_size {
             // At most 4096: always fits.
             op = op.minimum_session_token_size(i32::try_from(v.as_bytes()).unwrap_or(i32::MAX));
         }
-        for c in self.provided_contexts() {
+        for c in &self.provided_contexts {
             op = op.provided_contexts(
                 ProvidedContext::builder()
                     .provider_arn(c.provider_arn().as_str())

@@ -72,7 +72,7 @@
 ///   credentials (SSO, roles).
 /// - The session's MFA ages. If the trust policy also says
 ///   `"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}`, set
-///   [`max_mfa_age`](crate::builder::ProviderBuilder::max_mfa_age) to one hour:
+///   [`max_mfa_age`](crate::MfaSessionBuilder::max_mfa_age) to one hour:
 ///   the session is then renewed, with one prompt, before the limit.
 ///
 /// ## Prompts in an 8-hour day, 1-hour role credentials
@@ -95,11 +95,11 @@
 /// its sessions across runs with a [`CredentialCache`](crate::cache::CredentialCache):
 ///
 /// - MFA on each AssumeRole:
-///   [`cache`](crate::builder::ProviderBuilder::cache) with
+///   [`cache`](crate::AssumeRoleProviderBuilder::cache) with
 ///   [`FileCache::aws_cli`](crate::cache::FileCache::aws_cli) shares each role session with
 ///   every process and with the AWS CLI itself: one prompt per role session (an hour by
 ///   default, up to the role's maximum with `DurationSeconds`).
-/// - MFA session: [`cache`](crate::builder::ProviderBuilder::cache) on its builder keeps the
+/// - MFA session: [`cache`](crate::AssumeRoleProviderBuilder::cache) on its builder keeps the
 ///   `GetSessionToken` session: one prompt per session (12 hours by default) however many
 ///   times the tool runs. The cached session is a bearer credential that carries the MFA;
 ///   keep the directory private.
@@ -155,8 +155,8 @@ pub mod mfa {}
 /// come in the advisory window the prompt runs in the background, and callers never wait on it
 /// while the credentials are valid. A desktop application with a person at hand may prefer
 /// `Always`. Without a tokio runtime (a provider driven by code no runtime runs), and with an
-/// injected [`time_source`](crate::builder::ProviderBuilder::time_source) but no
-/// [`sleep_impl`](crate::builder::ProviderBuilder::sleep_impl) that follows it, there is no
+/// injected [`time_source`](crate::AssumeRoleProviderBuilder::time_source) but no
+/// [`sleep_impl`](crate::AssumeRoleProviderBuilder::sleep_impl) that follows it, there is no
 /// timer.
 ///
 /// ## When STS is down for long
@@ -225,7 +225,7 @@ pub mod mfa {}
 /// Credentials can die before their expiry (a session revoked, a key deactivated). An SDK
 /// client with [`heal_on_rejection`](crate::AssumeRoleProvider::heal_on_rejection) as an
 /// interceptor tells the provider when a service answers `ExpiredToken`,
-/// `InvalidClientTokenId` or another of [`REJECTION_CODES`](crate::REJECTION_CODES): the
+/// `InvalidClientTokenId` or another of the codes [`HealOnRejection`](crate::HealOnRejection) lists: the
 /// provider drops exactly those credentials (only while they are its current ones) and
 /// fetches new ones, once for a storm of rejections; as a retry classifier too, it has the
 /// rejected request retried with the new credentials.

@@ -1,7 +1,7 @@
 //! Act as another AWS IAM role from Rust.
 //!
-//! - [`AssumeRoleRequest`]: every STS `AssumeRole` parameter, typed and checked locally
-//!   before any network call, with an error naming each parameter and rule broken.
+//! - [`AssumeRoleRequest`]: every STS `AssumeRole` parameter, checked locally before any
+//!   network call, with an error naming each parameter and rule broken.
 //! - [`AssumeRoleProvider`]: credentials for the role, implementing
 //!   [`ProvideCredentials`](aws_credential_types::provider::ProvideCredentials); cached,
 //!   refreshed in the background before expiry, single flight, and kept through STS faults.
@@ -9,34 +9,41 @@
 //!   asked exactly when needed and never reused; an [`MfaSession`] asks once for hours.
 //! - [`profile`]: providers from the roles in `~/.aws/config`, `mfa_serial` included.
 //! - [`cache`]: the AWS CLI's credential cache, so processes (and the AWS CLI) share a session
-//!   and its MFA code; opt in with [`ProviderBuilder::cache`](builder::ProviderBuilder::cache).
-//!   Links, renamed entries and loose folders never get one role's credentials served for
-//!   another, and crashed writers' temporary files are cleaned up (see
+//!   and its MFA code; opt in with [`cache`](AssumeRoleProviderBuilder::cache) on any
+//!   provider's builder. Links, renamed entries and loose folders never get one role's
+//!   credentials served for another, and crashed writers' temporary files are cleaned up (see
 //!   [`FileCache`](cache::FileCache)).
-//! - [`builder`]: the one [`ProviderBuilder`](builder::ProviderBuilder) of every kind of
-//!   provider, with the settings they share written once.
 //! - [`test_util`] (feature `test-util`): a mock STS speaking the real wire protocol.
+//!
+//! Each provider has its builder ([`AssumeRoleProviderBuilder`], [`MfaSessionBuilder`],
+//! [`ProfileBuilder`](profile::ProfileBuilder)); the settings they share (refresh policy,
+//! clock, cache, MFA options) are set the same way on each, and a profile's chain hands them to
+//! every provider it builds.
+//!
+//! # Examples
+//!
+//! An MFA-protected role, into any SDK client:
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use aws_config::BehaviorVersion;
 //! use aws_config::identity::IdentityCache;
+//! use sts_assume_role::mfa::TerminalPrompt;
 //! use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
 //!
 //! let base = aws_config::load_defaults(BehaviorVersion::latest()).await;
-//! let provider = AssumeRoleProvider::builder(
-//!     AssumeRoleRequest::builder()
-//!         .role_arn("arn:aws:iam::123456789012:role/reader")
-//!         .role_session_name("reader")
-//!         .build()?,
-//! )
-//! .sdk_config(&base)
-//! .build()?;
+//! let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/admin", "alice")
+//!     .serial_number("arn:aws:iam::123456789012:mfa/alice")
+//!     .build()?;
+//! let provider = AssumeRoleProvider::builder(request, &base)
+//!     .mfa(TerminalPrompt::new())
+//!     .build()?;
 //! let config = aws_config::defaults(BehaviorVersion::latest())
 //!     .credentials_provider(provider)
 //!     .identity_cache(IdentityCache::no_cache()) // the provider caches by itself
 //!     .load()
 //!     .await;
+//! let s3_or_any_client = aws_sdk_sts::Client::new(&config);
 //! # Ok(()) }
 //! ```
 //!
@@ -61,7 +68,7 @@ mod error;
 pub mod mfa;
 pub mod profile;
 mod provider;
-pub mod request;
+mod request;
 
 #[cfg(feature = "test-util")]
 #[cfg_attr(docsrs, doc(cfg(feature = "test-util")))]
@@ -70,24 +77,12 @@ pub mod test_util;
 pub use assume::{AssumedRole, AssumedRoleUser};
 pub use error::{Error, StsErrorCode};
 pub use provider::{
-    AssumeRoleProvider, DEFAULT_UTILIZATION_WARNING, HealOnRejection, MfaSession, REJECTION_CODES,
-    RefreshPolicy, ScheduledRefresh, Status,
+    AssumeRoleProvider, AssumeRoleProviderBuilder, HealOnRejection, MfaSession,
+    MfaSessionBuilder, RefreshPolicy, ScheduledRefresh, Status,
 };
-pub use request::{AssumeRoleRequest, InvalidParameter, Parameter, ValidationErrors};
-
-pub mod builder {
-    //! The one builder of every kind of provider, and its states.
-    //!
-    //! [`ProviderBuilder`] carries the settings every provider shares (STS access, refresh
-    //! policy, clock, credential cache, MFA options); its first type parameter is the kind of
-    //! provider it builds ([`ForRole`], [`ForMfaSession`], [`ForProfile`]), its second whether
-    //! STS access is chosen ([`NoSts`], [`WithSts`]). You rarely name these types: start from
-    //! [`AssumeRoleProvider::builder`](crate::AssumeRoleProvider::builder),
-    //! [`MfaSession::builder`](crate::MfaSession::builder) or
-    //! [`profile::from_profile`](crate::profile::from_profile).
-    pub use crate::profile::kind::ForProfile;
-    pub use crate::provider::{ForMfaSession, ForRole, NoSts, ProviderBuilder, WithSts};
-}
+pub use request::{
+    AssumeRoleRequest, AssumeRoleRequestBuilder, InvalidParameter, Parameter, ValidationErrors,
+};
 
 // The README's snippets are compiled and run as doctests.
 #[cfg(doctest)]

@@ -95,12 +95,13 @@ async fn a_role_over_a_login_session_asks_once_and_a_second_process_uses_the_cac
         }
     };
 
-    let mut first = builder(true);
-    assert_eq!(
-        first.resolve().await.unwrap().source().kind(),
-        SourceKind::LoginSession
-    );
-    let first = first.build().await.unwrap().prefetch().await.unwrap();
+    let first = builder(true)
+        .build()
+        .await
+        .unwrap()
+        .prefetch()
+        .await
+        .unwrap();
     assert_eq!(prompts.load(Ordering::SeqCst), 1);
     assert_eq!(mock.calls(Action::AssumeRole), 1);
     let sent = mock.requests().pop().unwrap();

@@ -106,9 +106,7 @@ pub fn ms(d: Duration) -> String {
 
 /// An AssumeRole request for the benchmark role.
 pub fn request(session: &str) -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name(session)
+    AssumeRoleRequest::builder(ROLE, session)
         .build()
         .expect("valid request")
 }

@@ -45,11 +45,6 @@ pub(crate) async fn run(args: Args, host: Host, io: &mut Io<'_>) -> ExitCode {
         .environment(host.env)
         .mfa(source)
         .mfa_devices(host.devices);
-    // A profile that cannot be used is reported before any configuration is loaded; `build`
-    // then uses the chain resolved here, without reading the files again.
-    if let Err(e) = builder.resolve().await {
-        return report_invalid(&Invalid::Profile(e), io);
-    }
     if let Some(cache) = cache {
         builder = builder.cache(cache);
     }

@@ -147,17 +147,13 @@ fn request_for(
     role: &str,
     session: &str,
 ) -> Option<AssumeRoleRequest> {
-    AssumeRoleRequest::builder()
-        .role_arn(format!("{arn}:{partition}:iam::{account}:role/{role}"))
-        .role_session_name(session)
+    AssumeRoleRequest::builder(format!("{arn}:{partition}:iam::{account}:role/{role}"), session)
         .build()
         .ok()
 }
 
 fn check_is_for(entry: &CachedCredentials) {
-    let fixed = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/demo")
-        .role_session_name("session")
+    let fixed = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo", "session")
         .build()
         .unwrap();
     let _ = entry.is_for(&fixed);

@@ -20,9 +20,7 @@ fn heal() -> &'static HealOnRejection {
                 .region(aws_sdk_sts::config::Region::new("us-east-1"))
                 .build(),
         );
-        let request = AssumeRoleRequest::builder()
-            .role_arn("arn:aws:iam::123456789012:role/fuzz")
-            .role_session_name("fuzz")
+        let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/fuzz", "fuzz")
             .build()
             .expect("a valid request");
         AssumeRoleProvider::builder(request)

@@ -121,7 +121,7 @@ fn build(g: &Given, bulk: bool) -> Result<AssumeRoleRequest, ValidationErrors> {
         b = b.policy(v.as_str());
     }
     for v in &g.duration {
-        b = b.duration_seconds(*v);
+        b = b.duration(Duration::from_secs(*v));
     }
     for v in &g.external_id {
         b = b.external_id(v.as_str());

@@ -210,7 +210,7 @@ impl CachedCredentials {
     ///
     /// Both the AWS CLI's entries and this crate's carry that ARN, so
     /// [`load_for`](super::load_for) and a provider with a
-    /// [cache](crate::builder::ProviderBuilder::cache) serve an entry only when it passes
+    /// [cache](crate::AssumeRoleProviderBuilder::cache) serve an entry only when it passes
     /// this check: an entry of role A found under role B's key (linked, renamed or copied
     /// there) is refused. Requests for the same role and session that differ only in other
     /// parameters (duration, policies, tags, external ID) are told apart by their key alone;
@@ -245,7 +245,7 @@ impl CachedCredentials {
         };
         let (Some(issued), Some(role)) = (
             arn_parts(&user.arn, "sts", "assumed-role/"),
-            arn_parts(request.role_arn().as_str(), "iam", "role/"),
+            arn_parts(request.role_arn.as_str(), "iam", "role/"),
         ) else {
             return false;
         };
@@ -256,8 +256,8 @@ impl CachedCredentials {
         issued.partition == role.partition
             && issued.account == role.account
             && issued_role.eq_ignore_ascii_case(role_name)
-            && (request.session_name_generated()
-                || issued_session == request.session_name().as_str())
+            && (request.session_name_generated
+                || issued_session == request.session_name.as_str())
     }
 
     /// Whether the entry is an MFA session's (GetSessionToken credentials, stored by an

@@ -51,7 +51,7 @@ const MAX_KEY_CHARS: usize = 128;
 ///   (renamed, copied or linked there) is a miss, logged once. The AWS CLI's entries carry no
 ///   key, but they name the role and session they were issued for (`AssumedRoleUser.Arn`):
 ///   [`load_for`](super::load_for) and a provider with a
-///   [cache](crate::builder::ProviderBuilder::cache) serve an entry only if
+///   [cache](crate::AssumeRoleProviderBuilder::cache) serve an entry only if
 ///   [`CachedCredentials::is_for`] their request, so an AWS CLI entry of another role, or
 ///   another session name, is refused too (logged), and a valid AWS CLI entry stays
 ///   readable. [`load`](CredentialCache::load) itself returns what is stored, unchecked: it

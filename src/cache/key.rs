@@ -6,13 +6,13 @@ use std::fmt::Write as _;
 use serde_json::{Map, Number, Value};
 use sha1::{Digest, Sha1};
 
-use crate::request::{AssumeRoleRequest, SerialNumber};
+use crate::request::AssumeRoleRequest;
 
 /// The file-name key under which the AWS CLI caches credentials for `request`.
 ///
 /// The arguments are those botocore's `AssumeRoleProvider` hashes, named as in the query
 /// protocol: `RoleArn`, `RoleSessionName` (left out when the name was
-/// [generated](crate::request::AssumeRoleBuilder::generated_session_name), as the CLI leaves
+/// [generated](crate::AssumeRoleRequest::builder_with_generated_name), as the CLI leaves
 /// out its own `botocore-session-…` names), `ExternalId`, `SerialNumber`, `DurationSeconds`
 /// (a number) and `Policy` (parsed, so its keys sort). The parameters the CLI's profiles
 /// cannot set go in with the shapes boto3 takes them in, so that two requests that differ only
@@ -43,33 +43,33 @@ pub(crate) fn cli_cache_args(request: &AssumeRoleRequest) -> Value {
     let mut put = |name: &str, value: Value| {
         args.insert(name.to_owned(), value);
     };
-    put("RoleArn", request.role_arn().as_str().into());
-    if !request.session_name_generated() {
-        put("RoleSessionName", request.session_name().as_str().into());
+    put("RoleArn", request.role_arn.as_str().into());
+    if !request.session_name_generated {
+        put("RoleSessionName", request.session_name.as_str().into());
     }
-    if let Some(v) = request.external_id() {
+    if let Some(v) = request.external_id.as_ref() {
         put("ExternalId", v.as_str().into());
     }
-    if let Some(v) = request.serial_number() {
+    if let Some(v) = request.serial_number.as_ref() {
         put("SerialNumber", v.as_str().into());
     }
-    if let Some(v) = request.duration() {
+    if let Some(v) = request.duration {
         put("DurationSeconds", v.as_secs().into());
     }
-    if let Some(v) = request.policy() {
+    if let Some(v) = request.policy.as_ref() {
         put("Policy", v.to_json());
     }
-    if !request.policy_arns().is_empty() {
+    if !request.policy_arns.is_empty() {
         let arns = request
-            .policy_arns()
+            .policy_arns
             .iter()
             .map(|a| object([("arn", a.as_str().into())]))
             .collect();
         put("PolicyArns", Value::Array(arns));
     }
-    if !request.tags().is_empty() {
+    if !request.tags.is_empty() {
         let tags = request
-            .tags()
+            .tags
             .iter()
             .map(|t| {
                 object([
@@ -80,20 +80,20 @@ pub(crate) fn cli_cache_args(request: &AssumeRoleRequest) -> Value {
             .collect();
         put("Tags", Value::Array(tags));
     }
-    if !request.transitive_tag_keys().is_empty() {
+    if !request.transitive_tag_keys.is_empty() {
         let keys = request
-            .transitive_tag_keys()
+            .transitive_tag_keys
             .iter()
             .map(|k| k.as_str().into())
             .collect();
         put("TransitiveTagKeys", Value::Array(keys));
     }
-    if let Some(v) = request.source_identity() {
+    if let Some(v) = request.source_identity.as_ref() {
         put("SourceIdentity", v.as_str().into());
     }
-    if !request.provided_contexts().is_empty() {
+    if !request.provided_contexts.is_empty() {
         let contexts = request
-            .provided_contexts()
+            .provided_contexts
             .iter()
             .map(|c| {
                 object([
@@ -104,7 +104,7 @@ pub(crate) fn cli_cache_args(request: &AssumeRoleRequest) -> Value {
             .collect();
         put("ProvidedContexts", Value::Array(contexts));
     }
-    if let Some(v) = request.minimum_session_token_size() {
+    if let Some(v) = request.minimum_session_token_size {
         put("MinimumSessionTokenSize", v.as_bytes().into());
     }
     Value::Object(args)
@@ -120,7 +120,7 @@ fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 }
 
 /// The key under which an [`MfaSession`](crate::MfaSession) with a
-/// [cache](crate::builder::ProviderBuilder::cache) keeps the session of `serial_number`
+/// [cache](crate::MfaSessionBuilder::cache) keeps the session of `serial_number`
 /// lasting `duration`, renewed before its MFA is `max_mfa_age` old: the AWS CLI's hashing of
 /// `{"Action": "GetSessionToken", "SerialNumber": …, "DurationSeconds": …}`, plus
 /// `"MaxMfaAgeSeconds"` when set. No AWS CLI key has an `Action`, so the two never collide in
@@ -129,23 +129,21 @@ fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
 /// ```
 /// use std::time::Duration;
 /// use sts_assume_role::cache::session_cache_key;
-/// use sts_assume_role::request::SerialNumber;
 ///
-/// let serial = SerialNumber::new("arn:aws:iam::111111111111:mfa/alice")?;
-/// let day = session_cache_key(&serial, Duration::from_secs(12 * 3600), None);
-/// let hour_of_mfa = session_cache_key(&serial, Duration::from_secs(12 * 3600), Some(Duration::from_secs(3600)));
+/// let serial = "arn:aws:iam::111111111111:mfa/alice";
+/// let day = session_cache_key(serial, Duration::from_secs(12 * 3600), None);
+/// let hour_of_mfa = session_cache_key(serial, Duration::from_secs(12 * 3600), Some(Duration::from_secs(3600)));
 /// assert_ne!(day, hour_of_mfa);
 /// assert_eq!(day.len(), 40);
-/// # Ok::<(), sts_assume_role::InvalidParameter>(())
 /// ```
 pub fn session_cache_key(
-    serial_number: &SerialNumber,
+    serial_number: &str,
     duration: std::time::Duration,
     max_mfa_age: Option<std::time::Duration>,
 ) -> String {
     let mut args = serde_json::json!({
         "Action": "GetSessionToken",
-        "SerialNumber": serial_number.as_str(),
+        "SerialNumber": serial_number,
         "DurationSeconds": duration.as_secs(),
     });
     if let Some(max) = max_mfa_age {

@@ -77,7 +77,7 @@ pub use read::load_for;
 pub const AWS_CLI_MIN_REMAINING: Duration = Duration::from_secs(15 * 60);
 
 /// Where assumed-role credentials are kept between processes, by key (see [`cli_cache_key`]):
-/// the storage a provider's [cache](crate::builder::ProviderBuilder::cache) and [`load_for`]
+/// the storage a provider's [cache](crate::AssumeRoleProviderBuilder::cache) and [`load_for`]
 /// read and write. Implement it to keep entries elsewhere (a keyring, a shared store); read
 /// entries with [`load_for`].
 ///

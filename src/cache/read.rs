@@ -17,7 +17,7 @@ use crate::request::AssumeRoleRequest;
 /// renamed or copied under another key's name), so an entry of another role, account or
 /// session name is refused (`Ok(None)`, with a warning naming the key and the role the entry
 /// was issued to, never its credentials), as a provider with a
-/// [cache](crate::builder::ProviderBuilder::cache) refuses it. So is an entry that names no
+/// [cache](crate::AssumeRoleProviderBuilder::cache) refuses it. So is an entry that names no
 /// role (an MFA session's), and one that expires within `min_remaining`. The check is this
 /// function's, not the store's: it holds for every [`CredentialCache`].
 ///
@@ -66,7 +66,7 @@ pub fn load_for(
             tracing::warn!(
                 key,
                 issued_to,
-                role_arn = request.role_arn().as_str(),
+                role_arn = request.role_arn.as_str(),
                 "cached credentials refused: the entry under this key was issued for another \
                  role or session (linked, renamed or copied there)"
             );
@@ -137,9 +137,7 @@ mod tests {
     }
 
     fn request(role: &str) -> AssumeRoleRequest {
-        AssumeRoleRequest::builder()
-            .role_arn(format!("arn:aws:iam::111111111111:role/{role}"))
-            .role_session_name("alice")
+        AssumeRoleRequest::builder(format!("arn:aws:iam::111111111111:role/{role}"), "alice")
             .build()
             .unwrap()
     }

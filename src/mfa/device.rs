@@ -36,7 +36,7 @@ static PROCESS: LazyLock<Registry> = LazyLock::new(Default::default);
 /// already sent, so none is sent twice.
 ///
 /// Every provider uses the [process-wide](Self::process_wide) registry unless given another with
-/// [`ProviderBuilder::mfa_devices`](crate::builder::ProviderBuilder::mfa_devices): the rules hold
+/// [`ProviderBuilder::mfa_devices`](crate::AssumeRoleProviderBuilder::mfa_devices): the rules hold
 /// across every provider of the process, which is what a device in a person's pocket needs. A
 /// registry of its own ([`MfaDevices::new`]) keeps providers apart, for example tests that run
 /// in parallel with the same serial number. Clones share one registry.

@@ -34,7 +34,7 @@ pub use prompt::TerminalPrompt;
 #[cfg_attr(docsrs, doc(cfg(feature = "totp")))]
 pub use totp::{InvalidTotpSecret, Totp};
 
-use crate::request::{SerialNumber, TokenCode};
+pub use crate::request::TokenCode;
 
 /// The future a [`TokenSource`] returns.
 pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<TokenCode, MfaError>> + Send + 'a>>;
@@ -56,7 +56,7 @@ pub enum MfaReason {
 /// What a [`TokenSource`] is told when asked for a code.
 #[derive(Clone, Debug)]
 pub struct MfaContext {
-    serial_number: SerialNumber,
+    serial_number: String,
     role_arn: Option<String>,
     reason: MfaReason,
     attempt: u32,
@@ -65,21 +65,21 @@ pub struct MfaContext {
 impl MfaContext {
     /// A context; sources are usually handed one, but tests and wrappers can build one.
     pub fn new(
-        serial_number: SerialNumber,
+        serial_number: impl Into<String>,
         role_arn: Option<String>,
         reason: MfaReason,
         attempt: u32,
     ) -> Self {
         Self {
-            serial_number,
+            serial_number: serial_number.into(),
             role_arn,
             reason,
             attempt,
         }
     }
 
-    /// The MFA device.
-    pub fn serial_number(&self) -> &SerialNumber {
+    /// The MFA device: its ARN, or a hardware device's serial.
+    pub fn serial_number(&self) -> &str {
         &self.serial_number
     }
 
@@ -178,7 +178,7 @@ impl MfaError {
 ///
 /// ```
 /// use sts_assume_role::mfa::{self, MfaContext, MfaError, TokenSource};
-/// use sts_assume_role::request::TokenCode;
+/// use sts_assume_role::mfa::TokenCode;
 ///
 /// let source = mfa::from_fn(|ctx: &MfaContext| {
 ///     // Ask your UI here; never log the code.

@@ -523,7 +523,7 @@ pub(super) fn resolve(files: &Files) -> Result<ResolvedChain, ProfileError> {
     roles.reverse();
     // Every role but the first is assumed with a role's credentials: role chaining.
     for chained in roles.iter().skip(1) {
-        if let Some(broken) = chained.request.duration().and_then(chaining_rule) {
+        if let Some(broken) = chained.request.duration.and_then(chaining_rule) {
             return Err(ProfileError::invalid_value(
                 chained.location(key::DURATION_SECONDS),
                 broken,
@@ -607,21 +607,24 @@ fn role(profile: View<'_>) -> Result<ChainRole, ProfileError> {
     };
     let role_arn = RoleArn::new(profile.get(key::ROLE_ARN).unwrap_or_default())
         .map_err(invalid(key::ROLE_ARN))?;
-    let builder = AssumeRoleRequest::builder().role_arn(role_arn);
     let mut builder = match profile.get(key::ROLE_SESSION_NAME) {
         Some(v) => {
-            builder.role_session_name(SessionName::new(v).map_err(invalid(key::ROLE_SESSION_NAME))?)
+            let name = SessionName::new(v).map_err(invalid(key::ROLE_SESSION_NAME))?;
+            AssumeRoleRequest::builder(role_arn.as_str(), name.as_str())
         }
-        None => builder.generated_session_name(),
+        None => AssumeRoleRequest::builder_with_generated_name(role_arn.as_str()),
     };
     if let Some(v) = profile.get(key::EXTERNAL_ID) {
-        builder = builder.external_id(ExternalId::new(v).map_err(invalid(key::EXTERNAL_ID))?);
+        let id = ExternalId::new(v).map_err(invalid(key::EXTERNAL_ID))?;
+        builder = builder.external_id(id.as_str());
     }
     if let Some(v) = profile.get(key::DURATION_SECONDS) {
-        builder = builder.duration(duration(v).map_err(invalid(key::DURATION_SECONDS))?);
+        let d = duration(v).map_err(invalid(key::DURATION_SECONDS))?;
+        builder = builder.duration(d.as_duration());
     }
     if let Some(v) = profile.get(key::MFA_SERIAL) {
-        builder = builder.serial_number(SerialNumber::new(v).map_err(invalid(key::MFA_SERIAL))?);
+        let serial = SerialNumber::new(v).map_err(invalid(key::MFA_SERIAL))?;
+        builder = builder.serial_number(serial.as_str());
     }
     // Each value was parsed above, so the request breaks no rule; should it, the first problem
     // is reported at its key.

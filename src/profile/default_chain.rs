@@ -13,14 +13,14 @@ use aws_types::region::Region;
 
 use super::chain::{self, Files, Texts};
 use super::env::EnvCredentials;
-use super::kind::ForProfile;
+use super::builder::ProfileBuilder;
 use super::{Environment, ProfileError, ProfileErrorKind};
-use crate::provider::{AssumeRoleProvider, NoSts, ProviderBuilder, WithSts};
+use crate::provider::AssumeRoleProvider;
 
 /// Credentials found as aws-config's default chain finds them, in its order, except that a
 /// role profile is this crate's [`AssumeRoleProvider`] (with its MFA source, MFA session,
 /// refresh and cache). Built by
-/// [`build_default_chain`](crate::builder::ProviderBuilder::build_default_chain).
+/// [`build_default_chain`](ProfileBuilder::build_default_chain).
 ///
 /// | order | source | resolved by |
 /// |---|---|---|
@@ -100,21 +100,19 @@ fn judge(result: Result<(), ProfileError>) -> Result<Selected, ProfileError> {
 }
 
 /// The selected profile's name, the files as read, and what the profile is: the files are
-/// read once, or not at all when [`resolve`](ProviderBuilder::resolve) already did (a chain
-/// it resolved is a role's). A role's chain is kept for `build`.
-async fn select<S>(
-    builder: &mut ProviderBuilder<ForProfile, S>,
-) -> Result<(String, Texts, Selected), ProfileError> {
-    if let Some(chain) = &builder.kind.resolved {
+/// read once, or not at all when the chain was already resolved (a chain resolved is a
+/// role's). A role's chain is kept for `build`.
+async fn select(builder: &mut ProfileBuilder) -> Result<(String, Texts, Selected), ProfileError> {
+    if let Some(chain) = &builder.resolved {
         return Ok((
             chain.profile().to_owned(),
             chain.texts().clone(),
             Selected::Role,
         ));
     }
-    let files = Files::load(&builder.kind.environment, builder.kind.profile.as_deref()).await?;
+    let files = Files::load(&builder.environment, builder.profile.as_deref()).await?;
     let resolved = chain::resolve(&files).map(|chain| {
-        builder.kind.resolved = Some(chain);
+        builder.resolved = Some(chain);
     });
     Ok((
         files.selected_name().to_owned(),
@@ -177,7 +175,7 @@ fn env_region(environment: &Environment) -> Option<Region> {
         .map(Region::new)
 }
 
-impl ProviderBuilder<ForProfile, NoSts> {
+impl ProfileBuilder {
     /// Builds the SDK's default credentials chain with this crate in it: see
     /// [`DefaultChain`]. A selected role profile becomes this builder's provider (as
     /// [`build`](Self::build) makes it); any other profile, and every other source, is
@@ -204,23 +202,24 @@ impl ProviderBuilder<ForProfile, NoSts> {
     ///
     /// A [`ProfileError`] when the files cannot be read, or the selected profile is a role
     /// profile this crate cannot use.
+    ///
+    /// With [`sdk_config`](Self::sdk_config), aws-config's providers use the given config's
+    /// HTTP client, sleep, time source and region.
     pub async fn build_default_chain(mut self) -> Result<DefaultChain, ProfileError> {
-        let environment = self.kind.environment.clone();
+        let environment = self.environment.clone();
+        let given = self.sts.as_ref().map(super::delegate::provider_config);
         let (profile, texts, selected) = select(&mut self).await?;
         let (role, region) = match selected {
             Selected::Role => {
-                let region = self
-                    .kind
-                    .resolved
-                    .as_ref()
-                    .and_then(|c| c.region())
-                    .cloned();
+                let region = self.resolved.as_ref().and_then(|c| c.region()).cloned();
                 (Some(self.build().await?), region)
             }
             Selected::Other => (None, None),
         };
-        let provider_config = ProviderConfig::without_region()
-            .with_region(region.or_else(|| env_region(&environment)));
+        let provider_config = given.unwrap_or_else(|| {
+            ProviderConfig::without_region()
+                .with_region(region.or_else(|| env_region(&environment)))
+        });
         Ok(assemble(
             &environment,
             profile,
@@ -231,29 +230,3 @@ impl ProviderBuilder<ForProfile, NoSts> {
     }
 }
 
-impl ProviderBuilder<ForProfile, WithSts> {
-    /// Builds the SDK's default credentials chain with this crate in it ([`DefaultChain`]), as
-    /// `build_default_chain` does without STS access of the builder's own; here aws-config's
-    /// providers use the given config's HTTP client, sleep, time source and region.
-    ///
-    /// # Errors
-    ///
-    /// A [`ProfileError`] when the files cannot be read, or the selected profile is a role
-    /// profile this crate cannot use.
-    pub async fn build_default_chain(mut self) -> Result<DefaultChain, ProfileError> {
-        let environment = self.kind.environment.clone();
-        let provider_config = super::delegate::provider_config(&self.sts.0);
-        let (profile, texts, selected) = select(&mut self).await?;
-        let role = match selected {
-            Selected::Role => Some(self.build().await?),
-            Selected::Other => None,
-        };
-        Ok(assemble(
-            &environment,
-            profile,
-            &texts,
-            role,
-            provider_config,
-        ))
-    }
-}

@@ -100,7 +100,7 @@ pub enum ProfileErrorKind {
     /// aws-config's providers ([`SourceKind`](super::SourceKind)).
     UnsupportedSource,
     /// An option given to the builder, not a value of the files, is invalid (for example an
-    /// [`mfa_session`](crate::builder::ProviderBuilder::mfa_session) duration outside 900 s to
+    /// [`mfa_session`](crate::profile::ProfileBuilder::mfa_session) duration outside 900 s to
     /// 36 h); [`ProfileError::option`] names it.
     InvalidOption,
 }

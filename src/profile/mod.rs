@@ -39,8 +39,8 @@
 //! | `credential_source` | `Environment`, `Ec2InstanceMetadata` or `EcsContainer`, instead of `source_profile` |
 //! | `role_session_name` | `RoleSessionName`; else a generated `sts-assume-role-<unix seconds>` |
 //! | `external_id` | `ExternalId` |
-//! | `duration_seconds` | `DurationSeconds` (at most 3600 for a role assumed with another role's credentials, or with an MFA session's under [`mfa_session`](ProviderBuilder::mfa_session)) |
-//! | `mfa_serial` | `SerialNumber`; codes come from the builder's [`mfa`](ProviderBuilder::mfa) source |
+//! | `duration_seconds` | `DurationSeconds` (at most 3600 for a role assumed with another role's credentials, or with an MFA session's under [`mfa_session`](ProfileBuilder::mfa_session)) |
+//! | `mfa_serial` | `SerialNumber`; codes come from the builder's [`mfa`](ProfileBuilder::mfa) source |
 //! | `region` | of the selected profile: the region of every STS call of the chain |
 //!
 //! At the bottom of the chain, the source, looked for in the SDK's order (aws-config's
@@ -66,7 +66,7 @@
 //! a new session, and a failed `credential_process` shows its exit status and stderr, never
 //! its output (which holds the secrets).
 //!
-//! [`build_default_chain`](ProviderBuilder::build_default_chain) puts all this in the SDK's
+//! [`build_default_chain`](ProfileBuilder::build_default_chain) puts all this in the SDK's
 //! default chain: environment, profile, web identity, container, instance metadata, with a
 //! role profile served by this crate ([`DefaultChain`]).
 //!
@@ -74,22 +74,18 @@
 //! provider below it, so each caches and refreshes on its own.
 //!
 //! By default a role with `mfa_serial` asks for a code on every AssumeRole, as the AWS CLI
-//! does. [`mfa_session`](ProviderBuilder::mfa_session) asks once per MFA session
-//! instead (aws-vault's way), and [`cache`](ProviderBuilder::cache) keeps sessions
+//! does. [`mfa_session`](ProfileBuilder::mfa_session) asks once per MFA session
+//! instead (aws-vault's way), and [`cache`](ProfileBuilder::cache) keeps sessions
 //! across processes, in the AWS CLI's own cache if you like. Every setting of the builder
-//! ([`refresh_policy`](ProviderBuilder::refresh_policy),
-//! [`time_source`](ProviderBuilder::time_source), ...) applies to every provider of the chain.
-//!
-//! [`resolve`](ProviderBuilder::resolve) reads the files and resolves the chain ahead of
-//! [`build`](ProviderBuilder::build), to show it or check it; `build` then uses what was
-//! resolved, without reading the files again.
+//! ([`refresh_policy`](ProfileBuilder::refresh_policy),
+//! [`time_source`](ProfileBuilder::time_source), ...) applies to every provider of the chain.
 
 mod chain;
 mod default_chain;
 mod delegate;
 mod env;
 mod error;
-pub(crate) mod kind;
+mod builder;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -99,7 +95,9 @@ use aws_config::ecs::EcsCredentialsProvider;
 use aws_config::imds::credentials::ImdsCredentialsProvider;
 use aws_credential_types::provider::SharedCredentialsProvider;
 
-pub use chain::{ChainRole, ChainSource, ResolvedChain, SourceKind};
+pub use builder::ProfileBuilder;
+pub use chain::SourceKind;
+pub(crate) use chain::{ChainSource, ResolvedChain};
 pub use default_chain::DefaultChain;
 pub use delegate::SourceError;
 pub use env::Environment;
@@ -108,81 +106,70 @@ pub use error::{Location, ProfileError, ProfileErrorKind};
 use crate::mfa::TokenSource;
 use crate::provider::fetch::chaining_rule;
 use crate::provider::session::session_duration_rule;
-use crate::provider::{AssumeRoleProvider, MfaSession, NoSts, ProviderBuilder, WithSts};
+use crate::provider::{AssumeRoleProvider, AssumeRoleProviderBuilder, MfaSessionBuilder};
 use chain::{Files, Origin, key};
 use env::EnvCredentials;
-use kind::ForProfile;
 
 /// Starts a builder for the provider of profile `name`.
-pub fn from_profile(name: impl Into<String>) -> ProviderBuilder<ForProfile> {
-    ProviderBuilder::new(ForProfile::new(Some(name.into())))
+pub fn from_profile(name: impl Into<String>) -> ProfileBuilder {
+    ProfileBuilder::new(Some(name.into()))
 }
 
 /// Starts a builder for the provider of the profile `AWS_PROFILE` names, or `default`.
-pub fn from_env_profile() -> ProviderBuilder<ForProfile> {
-    ProviderBuilder::new(ForProfile::new(None))
+pub fn from_env_profile() -> ProfileBuilder {
+    ProfileBuilder::new(None)
 }
 
-impl<S> ProviderBuilder<ForProfile, S> {
+impl ProfileBuilder {
     /// Where MFA codes come from, for every role of the chain that has an `mfa_serial`.
     /// Required when one has.
     pub fn mfa(mut self, source: impl TokenSource + 'static) -> Self {
-        self.kind.mfa = Some(Arc::new(source));
+        self.mfa = Some(Arc::new(source));
         self
     }
 
     /// Ask for MFA once per `duration` (900 s to 36 h) instead of once per role session, as
     /// aws-vault does: the first role of the chain, when it has an `mfa_serial`, is assumed
-    /// with an [`MfaSession`] made with that serial over the chain's source (long-term keys:
+    /// with an [`MfaSession`](crate::MfaSession) made with that serial over the chain's source (long-term keys:
     /// `aws_access_key_id` / `aws_secret_access_key` or `credential_source = Environment`), and
     /// sends no code itself. Roles with an `mfa_serial` higher in the chain keep sending codes:
-    /// `GetSessionToken` needs long-term keys. With [`cache`](ProviderBuilder::cache), the
+    /// `GetSessionToken` needs long-term keys. With [`cache`](ProfileBuilder::cache), the
     /// session is cached too, so it outlives the process.
     ///
     /// The trust policy's `aws:MultiFactorAuthPresent` is satisfied by the session; a
     /// `aws:MultiFactorAuthAge` limit counts from when the session was made. AWS limits a role
     /// assumed with an MFA session's credentials to one hour: that role's `duration_seconds`
-    /// over 3600 is refused by [`build`](ProviderBuilder::build), naming the key.
+    /// over 3600 is refused by [`build`](ProfileBuilder::build), naming the key.
     pub fn mfa_session(mut self, duration: Duration) -> Self {
-        self.kind.mfa_session = Some(duration);
+        self.mfa_session = Some(duration);
         self
     }
 
     /// The environment variables and files to resolve the profile from, instead of the
-    /// process's. Forgets a chain already [resolved](Self::resolve).
+    /// process's.
     pub fn environment(mut self, environment: Environment) -> Self {
-        self.kind.environment = environment;
-        self.kind.resolved = None;
+        self.environment = environment;
+        self.resolved = None;
         self
     }
 
-    /// Reads the files and resolves the selected profile's chain, once: to show the chain, or
-    /// check a profile before anything else is set up. [`build`](Self::build) then uses this
-    /// chain without reading the files again.
-    ///
-    /// # Errors
-    ///
-    /// A [`ProfileError`] naming the file, the profile and the key at fault, of every kind
-    /// but [`MfaSourceMissing`](ProfileErrorKind::MfaSourceMissing) and
-    /// [`InvalidOption`](ProfileErrorKind::InvalidOption), which are about the builder and
-    /// found by `build`.
-    pub async fn resolve(&mut self) -> Result<&ResolvedChain, ProfileError> {
-        let chain = match self.kind.resolved.take() {
+    /// Reads the files and resolves the selected profile's chain, once; `build` then uses
+    /// this chain without reading the files again.
+    pub(crate) async fn resolve(&mut self) -> Result<&ResolvedChain, ProfileError> {
+        let chain = match self.resolved.take() {
             Some(chain) => chain,
             None => {
-                let files =
-                    Files::load(&self.kind.environment, self.kind.profile.as_deref()).await?;
+                let files = Files::load(&self.environment, self.profile.as_deref()).await?;
                 chain::resolve(&files)?
             }
         };
-        Ok(self.kind.resolved.insert(chain))
+        Ok(self.resolved.insert(chain))
     }
 
     /// The chain, resolved now unless it was already.
     async fn chain(&mut self) -> Result<ResolvedChain, ProfileError> {
         self.resolve().await?;
         Ok(self
-            .kind
             .resolved
             .take()
             .unwrap_or_else(|| unreachable!("resolve keeps the chain")))
@@ -190,7 +177,7 @@ impl<S> ProviderBuilder<ForProfile, S> {
 
     /// The builder's own settings, checked against the chain.
     fn check(&self, chain: &ResolvedChain) -> Result<(), ProfileError> {
-        if let Some(broken) = self.kind.mfa_session.and_then(session_duration_rule) {
+        if let Some(broken) = self.mfa_session.and_then(session_duration_rule) {
             return Err(ProfileError::invalid_option(
                 "mfa_session",
                 crate::request::ValidationErrors::from(broken),
@@ -199,20 +186,20 @@ impl<S> ProviderBuilder<ForProfile, S> {
         // The first role with an `mfa_serial` is assumed with an MFA session's credentials
         // under `mfa_session`, which AWS limits to an hour as it limits role chaining.
         if let (Some(_), Some(_), Some(first)) =
-            (self.kind.mfa_session, &self.kind.mfa, chain.roles().first())
-            && first.request().serial_number().is_some()
-            && let Some(broken) = first.request().duration().and_then(chaining_rule)
+            (self.mfa_session, &self.mfa, chain.roles().first())
+            && first.request().serial_number.as_ref().is_some()
+            && let Some(broken) = first.request().duration.and_then(chaining_rule)
         {
             return Err(ProfileError::invalid_value(
                 first.location(key::DURATION_SECONDS),
                 broken,
             ));
         }
-        if self.kind.mfa.is_none()
+        if self.mfa.is_none()
             && let Some(role) = chain
                 .roles()
                 .iter()
-                .find(|r| r.request().serial_number().is_some())
+                .find(|r| r.request().serial_number.as_ref().is_some())
         {
             return Err(ProfileError::at(
                 ProfileErrorKind::MfaSourceMissing,
@@ -229,12 +216,12 @@ impl<S> ProviderBuilder<ForProfile, S> {
         chain: ResolvedChain,
         sts: aws_sdk_sts::Client,
     ) -> Result<AssumeRoleProvider, ProfileError> {
-        let ForProfile {
+        let ProfileBuilder {
             environment,
             mfa,
             mfa_session,
             ..
-        } = self.kind;
+        } = self;
         let options = self.options;
         let sts = match chain.region() {
             Some(region) => aws_sdk_sts::Client::from_conf(
@@ -249,22 +236,24 @@ impl<S> ProviderBuilder<ForProfile, S> {
             let at = role.location(key::ROLE_ARN);
             let (_, mut request) = role.into_parts();
             if let (0, Some(duration), Some(serial), Some(mfa)) =
-                (i, mfa_session, request.serial_number(), &mfa)
+                (i, mfa_session, request.serial_number.as_ref(), &mfa)
             {
-                let session = MfaSession::builder(serial.clone(), Arc::clone(mfa))
-                    .with_options(options.clone())
-                    .client(sts.clone())
-                    .source_credentials(below)
+                let session = MfaSessionBuilder::with_client(
+                    Ok(serial.clone()),
+                    Arc::clone(mfa),
+                    sts.clone(),
+                )
+                .with_options(options.clone())
+                .source_credentials(below)
                     .duration(duration)
                     .build()
                     .map_err(|errors| ProfileError::invalid_option("mfa_session", errors))?;
                 below = SharedCredentialsProvider::new(session);
                 request = request.without_mfa();
             }
-            let has_serial = request.serial_number().is_some();
-            let mut builder = AssumeRoleProvider::builder(request)
+            let has_serial = request.serial_number.as_ref().is_some();
+            let mut builder = AssumeRoleProviderBuilder::with_client(request, sts.clone())
                 .with_options(options.clone())
-                .client(sts.clone())
                 .source_credentials(below);
             // Only roles with an `mfa_serial` ask for codes.
             if let (Some(mfa), true) = (&mfa, has_serial) {
@@ -281,10 +270,9 @@ impl<S> ProviderBuilder<ForProfile, S> {
     }
 }
 
-impl ProviderBuilder<ForProfile, NoSts> {
-    /// Reads the files (unless [`resolve`](Self::resolve) did), resolves the chain and builds
-    /// its providers, reaching STS with the SDK's default settings for the profile (see
-    /// [`ForProfile`]).
+impl ProfileBuilder {
+    /// Reads the files, resolves the chain and builds its providers: one
+    /// [`AssumeRoleProvider`] per role, each with the one below as its source.
     ///
     /// # Errors
     ///
@@ -292,35 +280,26 @@ impl ProviderBuilder<ForProfile, NoSts> {
     pub async fn build(mut self) -> Result<AssumeRoleProvider, ProfileError> {
         let chain = self.chain().await?;
         self.check(&chain)?;
-        let region = chain.region().cloned().or_else(|| {
-            ["AWS_REGION", "AWS_DEFAULT_REGION"]
-                .iter()
-                .find_map(|name| self.kind.environment.var(name))
-                .map(aws_types::region::Region::new)
-        });
-        // The sources are set on each provider; the config must not load any of its own.
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .no_credentials()
-            .profile_name(chain.profile());
-        if let Some(region) = region {
-            loader = loader.region(region);
-        }
-        let sts = aws_sdk_sts::Client::new(&loader.load().await);
-        self.assemble(chain, sts)
-    }
-}
-
-impl ProviderBuilder<ForProfile, WithSts> {
-    /// Reads the files (unless [`resolve`](Self::resolve) did), resolves the chain and builds
-    /// its providers, reaching STS with the given config or client.
-    ///
-    /// # Errors
-    ///
-    /// A [`ProfileError`] naming the file, the profile and the key at fault.
-    pub async fn build(mut self) -> Result<AssumeRoleProvider, ProfileError> {
-        let chain = self.chain().await?;
-        self.check(&chain)?;
-        let sts = self.sts.0.clone();
+        let sts = match self.sts.clone() {
+            Some(sts) => sts,
+            None => {
+                let region = chain.region().cloned().or_else(|| {
+                    ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                        .iter()
+                        .find_map(|name| self.environment.var(name))
+                        .map(aws_types::region::Region::new)
+                });
+                // The sources are set on each provider; the config must not load any of its
+                // own.
+                let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                    .no_credentials()
+                    .profile_name(chain.profile());
+                if let Some(region) = region {
+                    loader = loader.region(region);
+                }
+                aws_sdk_sts::Client::new(&loader.load().await)
+            }
+        };
         self.assemble(chain, sts)
     }
 }

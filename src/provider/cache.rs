@@ -691,6 +691,7 @@ impl Cache {
         let ctl = self.control();
         let current = self.current.load();
         super::Status {
+            now: self.clock.now(),
             expiry: current.as_ref().map(|c| c.schedule.expiry),
             refresh_at: current.as_ref().map(|c| c.schedule.refresh_at),
             mandatory_at: current.as_ref().map(|c| c.schedule.mandatory_at),

@@ -155,7 +155,7 @@ impl MfaConfig {
         } else {
             MfaReason::Refresh
         };
-        MfaContext::new(self.serial.clone(), role_arn.map(str::to_owned), reason, 1)
+        MfaContext::new(self.serial.as_str(), role_arn.map(str::to_owned), reason, 1)
     }
 
     /// Runs `call` with a fresh code, asking again when STS rejects one. A refresh with no
@@ -551,7 +551,7 @@ impl StsFetch {
         };
         let credentials = load_source(source).await?;
         if caps_at_one_hour(&credentials)
-            && let Some(broken) = self.request.duration().and_then(chaining_rule)
+            && let Some(broken) = self.request.duration.and_then(chaining_rule)
         {
             return Err(Error::InvalidRequest(broken.into()));
         }
@@ -572,7 +572,7 @@ impl Fetch for StsFetch {
             let assumed = match &self.mfa {
                 None => self.request.send(&client).await?,
                 Some(mfa) => {
-                    let question = mfa.context(Some(self.request.role_arn().as_str()), ctx.first);
+                    let question = mfa.context(Some(self.request.role_arn.as_str()), ctx.first);
                     mfa.with_code(question, |code| {
                         let request = self.request.with_token_code(code);
                         let client = client.clone();
@@ -599,7 +599,7 @@ impl Fetch for StsFetch {
 
     fn nominal_lifetime(&self) -> Duration {
         self.request
-            .duration()
+            .duration
             .unwrap_or(SessionDuration::DEFAULT)
             .as_duration()
     }

@@ -21,7 +21,7 @@ use super::Handle;
 /// or unknown: `ExpiredToken` (and `ExpiredTokenException`), `InvalidClientTokenId`,
 /// `UnrecognizedClientException` (JSON protocols), `RequestExpired`, and S3's `InvalidToken`
 /// and `TokenRefreshRequired`.
-pub const REJECTION_CODES: &[&str] = &[
+pub(crate) const REJECTION_CODES: &[&str] = &[
     "ExpiredToken",
     "ExpiredTokenException",
     "InvalidClientTokenId",
@@ -32,7 +32,9 @@ pub const REJECTION_CODES: &[&str] = &[
 ];
 
 /// Makes an SDK client heal the provider it uses: when a service rejects a request because its
-/// credentials are expired or revoked ([`REJECTION_CODES`]), the provider forgets exactly those
+/// credentials are expired or revoked (`ExpiredToken`, `InvalidClientTokenId`,
+/// `UnrecognizedClientException`, `RequestExpired`, S3's `InvalidToken` and
+/// `TokenRefreshRequired`), the provider forgets exactly those
 /// credentials and fetches new ones, as [`invalidate`](crate::AssumeRoleProvider::invalidate)
 /// would, with no code of yours.
 ///

@@ -1,6 +1,6 @@
 //! The providers: [`AssumeRoleProvider`] and [`MfaSession`], each a fetch behind one cache that
-//! serves, refreshes ahead of expiry and remembers failures; and [`ProviderBuilder`], the one
-//! builder of every kind of provider.
+//! serves, refreshes ahead of expiry and remembers failures, each with its builder; the
+//! settings every builder shares are written once ([`builder`]).
 
 pub(crate) mod builder;
 mod cache;
@@ -16,10 +16,9 @@ use std::time::SystemTime;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 
-pub use builder::{NoSts, ProviderBuilder, WithSts};
-pub use heal::{HealOnRejection, REJECTION_CODES};
+pub use heal::HealOnRejection;
 pub use policy::{RefreshPolicy, ScheduledRefresh};
-pub use session::{ForMfaSession, MfaSession};
+pub use session::{MfaSession, MfaSessionBuilder};
 
 use crate::cache::cli_cache_key;
 use crate::error::{Error, credentials_error};
@@ -27,6 +26,7 @@ use crate::mfa::TokenSource;
 use crate::request::{
     AssumeRoleRequest, InvalidParameter, Parameter, SessionDuration, ValidationErrors,
 };
+use aws_types::SdkConfig;
 use cache::{Cache, Fast};
 use fetch::{StsFetch, Subject};
 
@@ -49,7 +49,7 @@ use fetch::{StsFetch, Subject};
 ///     .role_arn("arn:aws:iam::123456789012:role/reader")
 ///     .role_session_name("reader")
 ///     .build()?;
-/// let provider = AssumeRoleProvider::builder(request).sdk_config(&base).build()?;
+/// let provider = AssumeRoleProvider::builder(request, &base).build()?;
 ///
 /// let config = aws_config::defaults(BehaviorVersion::latest())
 ///     .credentials_provider(provider)
@@ -156,39 +156,79 @@ impl fmt::Debug for AssumeRoleProvider {
     }
 }
 
-/// A snapshot of a provider's state, for health checks and tests.
+/// A snapshot of a provider's state, for health checks and tests: are its credentials fresh,
+/// when do they expire, what was the last failure.
 #[derive(Clone, Debug)]
-#[non_exhaustive]
 pub struct Status {
-    /// When the cached credentials expire by this machine's clock, as the provider judges it
-    /// (on STS's clock, see [`docs::refresh`](crate::docs::refresh)), if any are cached: never
+    pub(crate) now: SystemTime,
+    pub(crate) expiry: Option<SystemTime>,
+    pub(crate) refresh_at: Option<SystemTime>,
+    pub(crate) mandatory_at: Option<SystemTime>,
+    pub(crate) refreshing: bool,
+    pub(crate) last_error: Option<Arc<Error>>,
+    pub(crate) retry_at: Option<SystemTime>,
+    pub(crate) consecutive_failures: u32,
+}
+
+impl Status {
+    /// Whether the provider holds credentials it serves at once, with no refresh due: before
+    /// the advisory window (see [`RefreshPolicy`]).
+    pub fn is_fresh(&self) -> bool {
+        self.refresh_at.is_some_and(|at| self.now < at)
+    }
+
+    /// Whether the provider holds credentials that have not expired.
+    pub fn is_valid(&self) -> bool {
+        self.expiry.is_some_and(|at| self.now < at)
+    }
+
+    /// When the credentials held expire by this machine's clock, as the provider judges it
+    /// (on STS's clock, see [`docs::refresh`](crate::docs::refresh)), if it holds any: never
     /// later than their true expiry, so it may be up to a second and a round trip before the
     /// credentials' own `expiry()` when the clocks agree.
-    pub expiry: Option<SystemTime>,
-    /// When a background refresh is due.
-    pub refresh_at: Option<SystemTime>,
-    /// When callers start waiting for a refresh.
-    pub mandatory_at: Option<SystemTime>,
+    pub fn expiry(&self) -> Option<SystemTime> {
+        self.expiry
+    }
+
+    /// When a refresh is due, in the background (the start of the advisory window).
+    pub fn refresh_at(&self) -> Option<SystemTime> {
+        self.refresh_at
+    }
+
+    /// From when callers wait for a refresh (the start of the mandatory window), unless the
+    /// provider's refresh may ask a person for an MFA code.
+    pub fn mandatory_at(&self) -> Option<SystemTime> {
+        self.mandatory_at
+    }
+
     /// Whether a refresh is in flight.
-    pub refreshing: bool,
+    pub fn is_refreshing(&self) -> bool {
+        self.refreshing
+    }
+
     /// The last refresh failure, while it is remembered.
-    pub last_error: Option<Arc<Error>>,
+    pub fn last_error(&self) -> Option<&Error> {
+        self.last_error.as_deref()
+    }
+
     /// When the provider will next try STS after that failure.
-    pub retry_at: Option<SystemTime>,
-    /// Failures in a row.
-    pub consecutive_failures: u32,
+    pub fn retry_at(&self) -> Option<SystemTime> {
+        self.retry_at
+    }
+
+    /// Failed refreshes in a row.
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures
+    }
 }
 
 impl AssumeRoleProvider {
-    /// Starts a builder for a provider of `request`'s role. Choose where STS is reached with
-    /// [`sdk_config`](ProviderBuilder::sdk_config) or [`client`](ProviderBuilder::client).
-    pub fn builder(request: AssumeRoleRequest) -> ProviderBuilder<ForRole> {
-        ProviderBuilder::new(ForRole {
-            request,
-            source: None,
-            mfa: None,
-            utilization_warning: DEFAULT_UTILIZATION_WARNING,
-        })
+    /// Starts a builder for a provider of `request`'s role, reaching STS with a client made
+    /// from `sts`: its region, endpoint, HTTP client, retries and timeouts. Its credentials
+    /// sign the calls to STS unless the builder is given
+    /// [`source_credentials`](AssumeRoleProviderBuilder::source_credentials).
+    pub fn builder(request: AssumeRoleRequest, sts: &SdkConfig) -> AssumeRoleProviderBuilder {
+        AssumeRoleProviderBuilder::with_client(request, aws_sdk_sts::Client::new(sts))
     }
 
     /// Forgets the cached credentials, for when a service rejected them (`ExpiredToken`,
@@ -237,20 +277,72 @@ impl ProvideCredentials for AssumeRoleProvider {
     }
 }
 
-/// Builder kind: an [`AssumeRoleProvider`], from [`AssumeRoleProvider::builder`].
-#[derive(Debug)]
-pub struct ForRole {
+/// Builds an [`AssumeRoleProvider`]: from [`AssumeRoleProvider::builder`].
+///
+/// # Examples
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use aws_config::BehaviorVersion;
+/// use sts_assume_role::mfa::TerminalPrompt;
+/// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
+///
+/// let base = aws_config::load_defaults(BehaviorVersion::latest()).await;
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/admin", "alice")
+///     .serial_number("arn:aws:iam::123456789012:mfa/alice")
+///     .build()?;
+/// let provider = AssumeRoleProvider::builder(request, &base)
+///     .mfa(TerminalPrompt::new()) // a fresh code for each AssumeRole
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[must_use]
+pub struct AssumeRoleProviderBuilder {
     request: AssumeRoleRequest,
+    sts: aws_sdk_sts::Client,
     source: Option<SharedCredentialsProvider>,
     mfa: Option<Arc<dyn TokenSource>>,
     utilization_warning: u32,
+    options: builder::Options,
+}
+
+impl fmt::Debug for AssumeRoleProviderBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AssumeRoleProviderBuilder")
+            .field("request", &self.request)
+            .field("source", &self.source)
+            .field("mfa", &self.mfa)
+            .field("utilization_warning", &self.utilization_warning)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 /// By default, a provider warns when the session token uses this much of the largest STS
 /// allows, in percent.
-pub const DEFAULT_UTILIZATION_WARNING: u32 = 90;
+const DEFAULT_UTILIZATION_WARNING: u32 = 90;
 
-impl<S> ProviderBuilder<ForRole, S> {
+impl AssumeRoleProviderBuilder {
+    /// A builder reaching STS through `client`, as it is configured.
+    pub(crate) fn with_client(request: AssumeRoleRequest, client: aws_sdk_sts::Client) -> Self {
+        Self {
+            request,
+            sts: client,
+            source: None,
+            mfa: None,
+            utilization_warning: DEFAULT_UTILIZATION_WARNING,
+            options: builder::Options::default(),
+        }
+    }
+
+    /// Every shared setting at once, for a builder made inside another (a profile's chain).
+    pub(crate) fn with_options(mut self, options: builder::Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    builder::shared_settings!();
+
     /// Call STS with these credentials instead of the config's or client's own. Any
     /// [`ProvideCredentials`] works: an [`MfaSession`], another `AssumeRoleProvider` (role
     /// chaining), the SDK's providers, your own. They are loaded before each call to STS,
@@ -264,28 +356,26 @@ impl<S> ProviderBuilder<ForRole, S> {
     /// before STS is called, with [`Error::InvalidRequest`], as STS would refuse it. Long-term
     /// IAM user keys have no session token and no such limit.
     pub fn source_credentials(mut self, source: impl ProvideCredentials + 'static) -> Self {
-        self.kind.source = Some(SharedCredentialsProvider::new(source));
+        self.source = Some(SharedCredentialsProvider::new(source));
         self
     }
 
     /// Ask this source for a fresh MFA code on every AssumeRole call. The request must carry a
-    /// [`serial_number`](crate::request::AssumeRoleBuilder::serial_number) and no token code.
+    /// [`serial_number`](crate::AssumeRoleRequestBuilder::serial_number) and no token code.
     pub fn mfa(mut self, source: impl TokenSource + 'static) -> Self {
-        self.kind.mfa = Some(Arc::new(source));
+        self.mfa = Some(Arc::new(source));
         self
     }
 
     /// Warn (once, in the log) when STS says the session token uses `percent` or more of the
     /// largest it allows (`SessionTokenUtilization`, or `PackedPolicySize` from an STS that
     /// sends only that): session policies and tags fill it, and past 100 % STS refuses the
-    /// request with `PackedPolicyTooLarge`. Default [`DEFAULT_UTILIZATION_WARNING`] (90).
+    /// request with `PackedPolicyTooLarge`. Default 90.
     pub fn token_utilization_warning(mut self, percent: u32) -> Self {
-        self.kind.utilization_warning = percent;
+        self.utilization_warning = percent;
         self
     }
-}
 
-impl ProviderBuilder<ForRole, WithSts> {
     /// Builds the provider. Nothing is fetched until credentials are first asked for (or
     /// [`prefetch`](AssumeRoleProvider::prefetch) is called).
     ///
@@ -295,21 +385,23 @@ impl ProviderBuilder<ForRole, WithSts> {
     ///   an MFA source with [`mfa`](Self::mfa) instead.
     /// - An MFA source without a serial number in the request.
     pub fn build(self) -> Result<AssumeRoleProvider, ValidationErrors> {
-        let ForRole {
+        let Self {
             request,
+            sts,
             source,
             mfa,
             utilization_warning,
-        } = self.kind;
+            options,
+        } = self;
         let mut errors = Vec::new();
-        if request.token_code().is_some() {
+        if request.token_code.is_some() {
             errors.push(InvalidParameter::new(
                 Parameter::TokenCode,
                 "must not be fixed in a provider's request, which refreshes; give the provider an MFA token source",
                 "a code",
             ));
         }
-        if mfa.is_some() && request.serial_number().is_none() {
+        if mfa.is_some() && request.serial_number.is_none() {
             errors.push(InvalidParameter::new(
                 Parameter::SerialNumber,
                 "is required with an MFA token source",
@@ -319,14 +411,13 @@ impl ProviderBuilder<ForRole, WithSts> {
         if let Some(errors) = ValidationErrors::from_vec(errors) {
             return Err(errors);
         }
-        let options = &self.options;
         let clock = options.clock();
-        let mfa = match (mfa, request.serial_number()) {
+        let mfa = match (mfa, &request.serial_number) {
             (Some(source), Some(serial)) => Some(options.mfa(source, serial.clone(), &clock)),
             _ => None,
         };
         let full = request
-            .duration()
+            .duration
             .unwrap_or(SessionDuration::DEFAULT)
             .as_duration();
         let disk = options.disk(
@@ -336,10 +427,10 @@ impl ProviderBuilder<ForRole, WithSts> {
         );
         let server_date = fetch::ServerDate::new(clock.shared());
         let fetch = Arc::new(StsFetch {
-            client: server_date.on(self.sts.0),
+            client: server_date.on(sts),
             server_date,
             source,
-            subject: Subject::Role(request.role_arn().clone()),
+            subject: Subject::Role(request.role_arn.clone()),
             request,
             mfa,
             disk,

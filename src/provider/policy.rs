@@ -57,8 +57,8 @@ use std::time::{Duration, SystemTime};
 ///
 /// Without a runtime (credentials loaded by code that no tokio runtime drives), there is no
 /// timer: refreshes start on demand, as callers arrive. A provider given its own
-/// [`time_source`](crate::builder::ProviderBuilder::time_source) refreshes on a timer only if
-/// it is also given a [`sleep_impl`](crate::builder::ProviderBuilder::sleep_impl) that follows
+/// [`time_source`](crate::AssumeRoleProviderBuilder::time_source) refreshes on a timer only if
+/// it is also given a [`sleep_impl`](crate::AssumeRoleProviderBuilder::sleep_impl) that follows
 /// that clock (for tests, a `ManualClock` is both).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]

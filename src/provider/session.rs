@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 
-use super::builder::{ProviderBuilder, WithSts};
+use super::builder;
 use super::fetch::{
     BoxFuture, DiskCache, Expect, Fetch, FetchContext, Fetched, MfaConfig, ServerDate, Subject,
     load_source, signing_with,
@@ -18,8 +18,9 @@ use crate::cache::session_cache_key;
 use crate::error::Error;
 use crate::mfa::TokenSource;
 use crate::request::{
-    IntoParam, InvalidParameter, MinimumSessionTokenSize, Parameter, SerialNumber, ValidationErrors,
+    InvalidParameter, MinimumSessionTokenSize, Parameter, SerialNumber, ValidationErrors,
 };
+use aws_types::SdkConfig;
 
 /// Session credentials from STS `GetSessionToken`, obtained with one MFA code and kept for
 /// hours (default 12), renewed with one new code shortly before they end.
@@ -56,15 +57,31 @@ pub struct MfaSession {
     handle: Handle,
 }
 
-/// Builder kind: an [`MfaSession`], from [`MfaSession::builder`].
-#[derive(Debug)]
-pub struct ForMfaSession {
+/// Builds an [`MfaSession`]: from [`MfaSession::builder`].
+#[must_use]
+pub struct MfaSessionBuilder {
     serial: Result<SerialNumber, InvalidParameter>,
     source: Arc<dyn TokenSource>,
+    sts: aws_sdk_sts::Client,
     credentials: Option<SharedCredentialsProvider>,
     duration: Duration,
     max_mfa_age: Option<Duration>,
     minimum_token: Option<Result<MinimumSessionTokenSize, InvalidParameter>>,
+    options: builder::Options,
+}
+
+impl std::fmt::Debug for MfaSessionBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaSessionBuilder")
+            .field("serial", &self.serial)
+            .field("source", &self.source)
+            .field("credentials", &self.credentials)
+            .field("duration", &self.duration)
+            .field("max_mfa_age", &self.max_mfa_age)
+            .field("minimum_token", &self.minimum_token)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
 }
 
 /// GetSessionToken's `DurationSeconds` range: 15 minutes to 36 hours.
@@ -83,21 +100,21 @@ pub(crate) fn session_duration_rule(duration: Duration) -> Option<InvalidParamet
 }
 
 impl MfaSession {
-    /// Starts a builder for the MFA device `serial_number`, asking `source` for codes. Choose
-    /// where STS is reached with [`sdk_config`](ProviderBuilder::sdk_config) or
-    /// [`client`](ProviderBuilder::client).
+    /// Starts a builder for the MFA device `serial_number` (its ARN, or a hardware device's
+    /// serial), asking `source` for codes, reaching STS with a client made from `sts`, whose
+    /// credentials (long-term IAM user keys: GetSessionToken refuses session credentials) sign
+    /// the calls unless the builder is given
+    /// [`source_credentials`](MfaSessionBuilder::source_credentials).
     pub fn builder(
-        serial_number: impl IntoParam<SerialNumber>,
+        serial_number: impl Into<String>,
         source: impl TokenSource + 'static,
-    ) -> ProviderBuilder<ForMfaSession> {
-        ProviderBuilder::new(ForMfaSession {
-            serial: serial_number.into_param(),
-            source: Arc::new(source),
-            credentials: None,
-            duration: Duration::from_secs(12 * 3600),
-            max_mfa_age: None,
-            minimum_token: None,
-        })
+        sts: &SdkConfig,
+    ) -> MfaSessionBuilder {
+        MfaSessionBuilder::with_client(
+            SerialNumber::new(serial_number),
+            Arc::new(source),
+            aws_sdk_sts::Client::new(sts),
+        )
     }
 
     /// Loads the session now (asking for a code) unless one is cached.
@@ -141,43 +158,64 @@ impl ProvideCredentials for MfaSession {
     }
 }
 
-impl<S> ProviderBuilder<ForMfaSession, S> {
+impl MfaSessionBuilder {
+    /// A builder reaching STS through `client`, as it is configured.
+    pub(crate) fn with_client(
+        serial: Result<SerialNumber, InvalidParameter>,
+        source: Arc<dyn TokenSource>,
+        client: aws_sdk_sts::Client,
+    ) -> Self {
+        Self {
+            serial,
+            source,
+            sts: client,
+            credentials: None,
+            duration: Duration::from_secs(12 * 3600),
+            max_mfa_age: None,
+            minimum_token: None,
+            options: builder::Options::default(),
+        }
+    }
+
+    /// Every shared setting at once, for a builder made inside another (a profile's chain).
+    pub(crate) fn with_options(mut self, options: builder::Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    builder::shared_settings!();
+
     /// Call GetSessionToken with these credentials instead of the config's or client's own
     /// (long-term IAM user keys: GetSessionToken refuses session credentials).
     pub fn source_credentials(mut self, source: impl ProvideCredentials + 'static) -> Self {
-        self.kind.credentials = Some(SharedCredentialsProvider::new(source));
+        self.credentials = Some(SharedCredentialsProvider::new(source));
         self
     }
 
     /// How long the session lasts: 15 minutes to 36 hours (12 hours by default; STS caps the
     /// root user at 1 hour).
     pub fn duration(mut self, duration: Duration) -> Self {
-        self.kind.duration = duration;
+        self.duration = duration;
         self
     }
 
     /// Renew the session (with a new code) before its MFA is `max` old, to match a trust
     /// policy's `"NumericLessThan": {"aws:MultiFactorAuthAge": "<max seconds>"}`.
     pub fn max_mfa_age(mut self, max: Duration) -> Self {
-        self.kind.max_mfa_age = Some(max);
+        self.max_mfa_age = Some(max);
         self
     }
 
     /// `MinimumSessionTokenSize` of GetSessionToken: the least size, in bytes, of the
     /// session's token (0 to 4096); STS pads the token to it.
-    pub fn minimum_session_token_size(
-        mut self,
-        bytes: impl IntoParam<MinimumSessionTokenSize>,
-    ) -> Self {
-        self.kind.minimum_token = Some(bytes.into_param());
+    pub fn minimum_session_token_size(mut self, bytes: u32) -> Self {
+        self.minimum_token = Some(MinimumSessionTokenSize::new(bytes));
         self
     }
-}
 
-impl ProviderBuilder<ForMfaSession, WithSts> {
     /// Builds the session. Nothing is asked until it is first used or prefetched.
     ///
-    /// With [`cache`](ProviderBuilder::cache), the session is kept under
+    /// With [`cache`](MfaSessionBuilder::cache), the session is kept under
     /// [`session_cache_key`] (the device, the duration and any
     /// [`max_mfa_age`](Self::max_mfa_age)), so the next run of a program reuses it without
     /// asking for a code, as aws-vault does; with `max_mfa_age`, the stored expiry is the MFA
@@ -191,14 +229,16 @@ impl ProviderBuilder<ForMfaSession, WithSts> {
     /// An invalid serial number, a duration outside 900–129600 whole seconds, or a
     /// `MinimumSessionTokenSize` over 4096.
     pub fn build(self) -> Result<MfaSession, ValidationErrors> {
-        let ForMfaSession {
+        let Self {
             serial,
             source,
+            sts,
             credentials,
             duration,
             max_mfa_age,
             minimum_token,
-        } = self.kind;
+            options,
+        } = self;
         let mut errors: Vec<InvalidParameter> =
             session_duration_rule(duration).into_iter().collect();
         let serial = serial.map_err(|e| errors.push(e)).ok();
@@ -209,17 +249,16 @@ impl ProviderBuilder<ForMfaSession, WithSts> {
         let Some(serial) = serial else {
             unreachable!("an invalid serial number pushed an error");
         };
-        let options = &self.options;
         let clock = options.clock();
         let disk = options.disk(
-            session_cache_key(&serial, duration, max_mfa_age),
+            session_cache_key(serial.as_str(), duration, max_mfa_age),
             Expect::Session,
             duration,
         );
         let server_date = ServerDate::new(clock.shared());
         let fetch = Arc::new(SessionFetch {
             disk,
-            client: server_date.on(self.sts.0),
+            client: server_date.on(sts),
             server_date,
             source: credentials,
             duration_secs: i32::try_from(duration.as_secs()).unwrap_or(i32::MAX),

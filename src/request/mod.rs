@@ -5,71 +5,38 @@ mod params;
 
 use std::collections::HashSet;
 use std::fmt;
+use std::time::Duration;
 
-pub use params::{
+pub use params::TokenCode;
+pub(crate) use params::{
     ContextAssertion, ExternalId, MinimumSessionTokenSize, Policy, PolicyArn, ProvidedContext,
     ProviderArn, RoleArn, SerialNumber, SessionDuration, SessionName, SourceIdentity, Tag, TagKey,
-    TagValue, TokenCode,
+    TagValue,
 };
 
 pub use invalid::{InvalidParameter, Parameter, ValidationErrors};
 
 /// At most this many `PolicyArns`.
-pub const MAX_POLICY_ARNS: usize = 10;
+pub(crate) const MAX_POLICY_ARNS: usize = 10;
 /// The plaintext of the session policies, the inline `Policy` and the `PolicyArns` together,
 /// is at most this many characters.
-pub const MAX_SESSION_POLICY_CHARS: usize = 2048;
+pub(crate) const MAX_SESSION_POLICY_CHARS: usize = 2048;
 /// At most this many `Tags`, and as many `TransitiveTagKeys`.
-pub const MAX_TAGS: usize = 50;
+pub(crate) const MAX_TAGS: usize = 50;
 /// At most this many `ProvidedContexts`.
-pub const MAX_PROVIDED_CONTEXTS: usize = 5;
+pub(crate) const MAX_PROVIDED_CONTEXTS: usize = 5;
 
-/// A value that can become the typed parameter `T`: `T` itself, or a string that is parsed.
+/// Builds an [`AssumeRoleRequest`]: from [`AssumeRoleRequest::builder`], with the role ARN
+/// and the session name it requires, then any optional parameter.
 ///
-/// Implemented for every parameter type, for `&str`, `String` and `&String`, and for
-/// [`std::time::Duration`] into [`SessionDuration`].
-pub trait IntoParam<T> {
-    /// Parses or passes through the value.
-    fn into_param(self) -> Result<T, InvalidParameter>;
-}
-
-/// Builder state: a required parameter not given yet.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Missing;
-
-/// Builder state: the role ARN was given (and is valid or not; `build` reports it).
-#[derive(Debug, Clone)]
-pub struct WithRoleArn(Result<RoleArn, InvalidParameter>);
-
-/// Builder state: a session name was given or asked to be generated.
-#[derive(Debug, Clone)]
-pub struct WithSessionName(Result<SessionName, InvalidParameter>, bool);
-
-/// Builds an [`AssumeRoleRequest`]. Start with [`AssumeRoleRequest::builder`].
-///
-/// The role ARN and the session name are required by the type system: `build` exists only once
-/// both are given. Forgetting one is a compile error:
-///
-/// ```compile_fail
-/// use sts_assume_role::AssumeRoleRequest;
-/// // No session name: `build` does not exist on this builder.
-/// let request = AssumeRoleRequest::builder()
-///     .role_arn("arn:aws:iam::123456789012:role/demo")
-///     .build();
-/// ```
-///
-/// ```compile_fail
-/// use sts_assume_role::AssumeRoleRequest;
-/// // No role ARN.
-/// let request = AssumeRoleRequest::builder().role_session_name("alice").build();
-/// ```
-///
-/// Every value is parsed when `build` runs, and `build` reports every problem at once.
+/// Every value is checked when [`build`](Self::build) runs, which reports every problem at
+/// once. AWS's limits are in each setter's documentation.
 #[derive(Debug, Clone)]
 #[must_use]
-pub struct AssumeRoleBuilder<R = Missing, S = Missing> {
-    role_arn: R,
-    session_name: S,
+pub struct AssumeRoleRequestBuilder {
+    role_arn: Param<RoleArn>,
+    session_name: Param<SessionName>,
+    session_name_generated: bool,
     opts: Options,
 }
 
@@ -90,133 +57,58 @@ struct Options {
     minimum_session_token_size: Option<Param<MinimumSessionTokenSize>>,
 }
 
-impl<R, S> AssumeRoleBuilder<R, S> {
-    /// `RoleArn`: the role to assume. Required.
-    pub fn role_arn(self, role_arn: impl IntoParam<RoleArn>) -> AssumeRoleBuilder<WithRoleArn, S> {
-        AssumeRoleBuilder {
-            role_arn: WithRoleArn(role_arn.into_param()),
-            session_name: self.session_name,
-            opts: self.opts,
-        }
-    }
-
-    /// `RoleSessionName`: names the session in CloudTrail and in the assumed-role ARN. Required,
-    /// unless you call [`generated_session_name`](Self::generated_session_name).
-    pub fn role_session_name(
-        self,
-        name: impl IntoParam<SessionName>,
-    ) -> AssumeRoleBuilder<R, WithSessionName> {
-        AssumeRoleBuilder {
-            role_arn: self.role_arn,
-            session_name: WithSessionName(name.into_param(), false),
-            opts: self.opts,
-        }
-    }
-
-    /// Use a generated session name, `sts-assume-role-<unix seconds>`, instead of one of yours.
-    ///
-    /// A generated name is left out of the AWS CLI cache key, as the CLI does for its own
-    /// `botocore-session-…` names.
-    pub fn generated_session_name(self) -> AssumeRoleBuilder<R, WithSessionName> {
-        AssumeRoleBuilder {
-            role_arn: self.role_arn,
-            session_name: WithSessionName(
-                Ok(SessionName::generated(crate::clock::system_now())),
-                true,
-            ),
-            opts: self.opts,
-        }
-    }
-
-    /// Adds one `PolicyArns` entry: a managed policy that further limits the session. At most 10.
-    pub fn policy_arn(mut self, arn: impl IntoParam<PolicyArn>) -> Self {
-        self.opts.policy_arns.push(arn.into_param());
+impl AssumeRoleRequestBuilder {
+    /// Adds one `PolicyArns` entry: a managed policy that further limits the session, an ARN
+    /// of 20-2048 characters. At most 10, and at most 2048 characters of session policies in
+    /// all, with [`policy`](Self::policy).
+    pub fn policy_arn(mut self, arn: impl Into<String>) -> Self {
+        self.opts.policy_arns.push(PolicyArn::new(arn));
         self
     }
 
-    /// Adds several `PolicyArns` entries.
-    pub fn policy_arns<T: IntoParam<PolicyArn>>(
-        mut self,
-        arns: impl IntoIterator<Item = T>,
-    ) -> Self {
-        self.opts
-            .policy_arns
-            .extend(arns.into_iter().map(IntoParam::into_param));
+    /// `Policy`: an inline session policy, a JSON object as text; at most 2048 characters of
+    /// session policies in all, with the [`policy_arn`](Self::policy_arn)s.
+    pub fn policy(mut self, policy: impl Into<String>) -> Self {
+        self.opts.policy = Some(Policy::new(policy));
         self
     }
 
-    /// `Policy`: an inline session policy, as JSON text.
-    pub fn policy(mut self, policy: impl IntoParam<Policy>) -> Self {
-        self.opts.policy = Some(policy.into_param());
+    /// `DurationSeconds`: how long the role session lasts, 15 minutes to 12 hours in whole
+    /// seconds (STS's default is one hour). STS also caps it at the role's maximum session
+    /// duration, and at one hour when the caller's own credentials are temporary (role
+    /// chaining, or an [`MfaSession`](crate::MfaSession)'s), which providers check before
+    /// calling STS.
+    pub fn duration(mut self, duration: Duration) -> Self {
+        self.opts.duration = Some(SessionDuration::new(duration));
         self
     }
 
-    /// `DurationSeconds`, from a [`std::time::Duration`] or a [`SessionDuration`].
-    pub fn duration(mut self, duration: impl IntoParam<SessionDuration>) -> Self {
-        self.opts.duration = Some(duration.into_param());
-        self
-    }
-
-    /// `DurationSeconds`, in seconds.
-    pub fn duration_seconds(mut self, seconds: u32) -> Self {
-        self.opts.duration = Some(SessionDuration::from_secs(u64::from(seconds)));
-        self
-    }
-
-    /// Adds a session tag. At most 50; keys must be unique ignoring case (see [`TagKey`] for
-    /// how case is compared).
-    pub fn tag(mut self, key: impl IntoParam<TagKey>, value: impl IntoParam<TagValue>) -> Self {
-        self.opts.tags.push((key.into_param(), value.into_param()));
-        self
-    }
-
-    /// Adds a parsed session tag.
-    pub fn typed_tag(mut self, tag: Tag) -> Self {
-        self.opts
-            .tags
-            .push((Ok(tag.key().clone()), Ok(tag.value().clone())));
-        self
-    }
-
-    /// Adds several session tags.
-    pub fn tags<K: IntoParam<TagKey>, V: IntoParam<TagValue>>(
-        mut self,
-        tags: impl IntoIterator<Item = (K, V)>,
-    ) -> Self {
-        self.opts.tags.extend(
-            tags.into_iter()
-                .map(|(k, v)| (k.into_param(), v.into_param())),
-        );
+    /// Adds a session tag: a key of 1-128 and a value of 0-256 characters of
+    /// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`. At most 50 tags, whose keys must differ by more than
+    /// case: case is compared character by character with Unicode's simple case folding.
+    pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.opts.tags.push((TagKey::new(key), TagValue::new(value)));
         self
     }
 
     /// Adds a `TransitiveTagKeys` entry: a tag key that persists through role chaining. It must
-    /// be the key of a tag of this request.
-    pub fn transitive_tag_key(mut self, key: impl IntoParam<TagKey>) -> Self {
-        self.opts.transitive_tag_keys.push(key.into_param());
+    /// be the key of a tag of this request; at most 50.
+    pub fn transitive_tag_key(mut self, key: impl Into<String>) -> Self {
+        self.opts.transitive_tag_keys.push(TagKey::new(key));
         self
     }
 
-    /// Adds several `TransitiveTagKeys` entries.
-    pub fn transitive_tag_keys<K: IntoParam<TagKey>>(
-        mut self,
-        keys: impl IntoIterator<Item = K>,
-    ) -> Self {
-        self.opts
-            .transitive_tag_keys
-            .extend(keys.into_iter().map(IntoParam::into_param));
+    /// `ExternalId`: the value a third party's trust policy expects, 2-1224 characters of
+    /// `[\w+=,.@:/-]`.
+    pub fn external_id(mut self, id: impl Into<String>) -> Self {
+        self.opts.external_id = Some(ExternalId::new(id));
         self
     }
 
-    /// `ExternalId`: the value a third party's trust policy expects.
-    pub fn external_id(mut self, id: impl IntoParam<ExternalId>) -> Self {
-        self.opts.external_id = Some(id.into_param());
-        self
-    }
-
-    /// `SerialNumber`: the MFA device (its ARN, or a hardware device's serial).
-    pub fn serial_number(mut self, serial: impl IntoParam<SerialNumber>) -> Self {
-        self.opts.serial_number = Some(serial.into_param());
+    /// `SerialNumber`: the MFA device (its ARN, or a hardware device's serial), 9-256
+    /// characters of `[\w+=/:,.@-]`.
+    pub fn serial_number(mut self, serial: impl Into<String>) -> Self {
+        self.opts.serial_number = Some(SerialNumber::new(serial));
         self
     }
 
@@ -224,46 +116,52 @@ impl<R, S> AssumeRoleBuilder<R, S> {
     ///
     /// A code is good for one call only; for a provider that refreshes, give it an MFA token
     /// source instead.
-    pub fn token_code(mut self, code: impl IntoParam<TokenCode>) -> Self {
-        self.opts.token_code = Some(code.into_param());
+    pub fn token_code(mut self, code: impl Into<String>) -> Self {
+        self.opts.token_code = Some(TokenCode::new(code));
         self
     }
 
-    /// `SourceIdentity`: who is behind the session; it sticks through role chaining.
-    pub fn source_identity(mut self, identity: impl IntoParam<SourceIdentity>) -> Self {
-        self.opts.source_identity = Some(identity.into_param());
+    /// `SourceIdentity`: who is behind the session, 2-64 characters of `[\w+=,.@-]` not
+    /// starting with `aws:`; it sticks through role chaining.
+    pub fn source_identity(mut self, identity: impl Into<String>) -> Self {
+        self.opts.source_identity = Some(SourceIdentity::new(identity));
         self
     }
 
-    /// Adds a `ProvidedContexts` entry. At most 5.
+    /// Adds a `ProvidedContexts` entry: a context provider's ARN (20-2048 characters) and the
+    /// context assertion it signed (4-2048 characters), as for IAM Identity Center's trusted
+    /// identity propagation. At most 5.
     pub fn provided_context(
         mut self,
-        provider_arn: impl IntoParam<ProviderArn>,
-        context_assertion: impl IntoParam<ContextAssertion>,
+        provider_arn: impl Into<String>,
+        context_assertion: impl Into<String>,
     ) -> Self {
-        self.opts
-            .provided_contexts
-            .push((provider_arn.into_param(), context_assertion.into_param()));
+        self.opts.provided_contexts.push((
+            ProviderArn::new(provider_arn),
+            ContextAssertion::new(context_assertion),
+        ));
         self
     }
 
     /// `MinimumSessionTokenSize`: the least size, in bytes, of the session token (0 to 4096);
     /// STS pads the token to it.
-    pub fn minimum_session_token_size(
-        mut self,
-        bytes: impl IntoParam<MinimumSessionTokenSize>,
-    ) -> Self {
-        self.opts.minimum_session_token_size = Some(bytes.into_param());
+    pub fn minimum_session_token_size(mut self, bytes: u32) -> Self {
+        self.opts.minimum_session_token_size = Some(MinimumSessionTokenSize::new(bytes));
         self
     }
 }
 
-impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
-    /// Checks every parameter and every rule between them, and reports all problems at once.
+impl AssumeRoleRequestBuilder {
+    /// Checks every parameter and every rule between them.
+    ///
+    /// # Errors
+    ///
+    /// Every problem at once, each naming its parameter and the rule it broke, in the order
+    /// of the STS API reference.
     pub fn build(self) -> Result<AssumeRoleRequest, ValidationErrors> {
         let mut errors = Vec::new();
-        let role_arn = take(self.role_arn.0, &mut errors);
-        let session_name = take(self.session_name.0, &mut errors);
+        let role_arn = take(self.role_arn, &mut errors);
+        let session_name = take(self.session_name, &mut errors);
         let o = self.opts;
         let policy_arns = take_list(o.policy_arns, &mut errors);
         let policy = o.policy.and_then(|r| take(r, &mut errors));
@@ -333,7 +231,7 @@ impl AssumeRoleBuilder<WithRoleArn, WithSessionName> {
             (Some(role_arn), Some(session_name), None) => Ok(AssumeRoleRequest {
                 role_arn,
                 session_name,
-                session_name_generated: self.session_name.1,
+                session_name_generated: self.session_name_generated,
                 policy_arns,
                 policy,
                 duration,
@@ -486,27 +384,27 @@ fn relabel(e: InvalidParameter, parameter: Parameter) -> InvalidParameter {
     InvalidParameter::new(parameter, e.rule().to_owned(), e.found().to_owned())
 }
 
-/// A valid AssumeRole request. Build one with [`AssumeRoleRequest::builder`]; send it with
+/// A valid AssumeRole request: every parameter checked against STS's rules. Send it with
 /// [`AssumeRoleRequest::send`], or hand it to an
 /// [`AssumeRoleProvider`](crate::AssumeRoleProvider) that keeps its credentials fresh.
 ///
+/// # Examples
+///
 /// ```
+/// use std::time::Duration;
+///
 /// use sts_assume_role::AssumeRoleRequest;
 ///
-/// let request = AssumeRoleRequest::builder()
-///     .role_arn("arn:aws:iam::123456789012:role/deploy")
-///     .role_session_name("ci-job-42")
-///     .duration_seconds(1800)
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "ci-job-42")
+///     .duration(Duration::from_secs(1800))
 ///     .tag("team", "platform")
 ///     .transitive_tag_key("team")
 ///     .build()?;
-/// assert_eq!(request.role_arn().as_str(), "arn:aws:iam::123456789012:role/deploy");
+/// assert_eq!(request.role_arn(), "arn:aws:iam::123456789012:role/deploy");
 ///
 /// // Every problem is reported at once, by parameter and rule.
-/// let errors = AssumeRoleRequest::builder()
-///     .role_arn("arn:aws:iam::123456789012:role/deploy")
-///     .role_session_name("x")
-///     .duration_seconds(60)
+/// let errors = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "x")
+///     .duration(Duration::from_secs(60))
 ///     .build()
 ///     .unwrap_err();
 /// assert_eq!(
@@ -516,22 +414,30 @@ fn relabel(e: InvalidParameter, parameter: Parameter) -> InvalidParameter {
 /// );
 /// # Ok::<(), sts_assume_role::ValidationErrors>(())
 /// ```
+///
+/// The role ARN and the session name are required: a builder cannot be had without them.
+///
+/// ```compile_fail
+/// use sts_assume_role::AssumeRoleRequest;
+/// // No session name.
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo").build();
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct AssumeRoleRequest {
-    role_arn: RoleArn,
-    session_name: SessionName,
-    session_name_generated: bool,
-    policy_arns: Vec<PolicyArn>,
-    policy: Option<Policy>,
-    duration: Option<SessionDuration>,
-    tags: Vec<Tag>,
-    transitive_tag_keys: Vec<TagKey>,
-    external_id: Option<ExternalId>,
-    serial_number: Option<SerialNumber>,
-    token_code: Option<TokenCode>,
-    source_identity: Option<SourceIdentity>,
-    provided_contexts: Vec<ProvidedContext>,
-    minimum_session_token_size: Option<MinimumSessionTokenSize>,
+    pub(crate) role_arn: RoleArn,
+    pub(crate) session_name: SessionName,
+    pub(crate) session_name_generated: bool,
+    pub(crate) policy_arns: Vec<PolicyArn>,
+    pub(crate) policy: Option<Policy>,
+    pub(crate) duration: Option<SessionDuration>,
+    pub(crate) tags: Vec<Tag>,
+    pub(crate) transitive_tag_keys: Vec<TagKey>,
+    pub(crate) external_id: Option<ExternalId>,
+    pub(crate) serial_number: Option<SerialNumber>,
+    pub(crate) token_code: Option<TokenCode>,
+    pub(crate) source_identity: Option<SourceIdentity>,
+    pub(crate) provided_contexts: Vec<ProvidedContext>,
+    pub(crate) minimum_session_token_size: Option<MinimumSessionTokenSize>,
 }
 
 impl fmt::Debug for AssumeRoleRequest {
@@ -580,31 +486,61 @@ impl fmt::Debug for AssumeRoleRequest {
 }
 
 impl AssumeRoleRequest {
-    /// Starts a builder. `role_arn` and `role_session_name` (or `generated_session_name`) are
-    /// required before `build`.
-    pub fn builder() -> AssumeRoleBuilder {
-        AssumeRoleBuilder {
-            role_arn: Missing,
-            session_name: Missing,
+    /// Starts a request for the role `role_arn` (an IAM role's ARN,
+    /// `arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME`), with the session name `session_name`
+    /// (2-64 characters of `[\w+=,.@-]`, shown in CloudTrail and in the assumed role's ARN).
+    /// Both are checked by [`build`](AssumeRoleRequestBuilder::build).
+    pub fn builder(
+        role_arn: impl Into<String>,
+        session_name: impl Into<String>,
+    ) -> AssumeRoleRequestBuilder {
+        AssumeRoleRequestBuilder {
+            role_arn: RoleArn::new(role_arn),
+            session_name: SessionName::new(session_name),
+            session_name_generated: false,
             opts: Options::default(),
         }
+    }
+
+    /// Starts a request for the role `role_arn` with a generated session name,
+    /// `sts-assume-role-<unix seconds>`, for when you have no name of your own. A generated
+    /// name is left out of the AWS CLI cache key, as the CLI does for its own
+    /// `botocore-session-…` names.
+    pub fn builder_with_generated_name(role_arn: impl Into<String>) -> AssumeRoleRequestBuilder {
+        AssumeRoleRequestBuilder {
+            role_arn: RoleArn::new(role_arn),
+            session_name: Ok(SessionName::generated(crate::clock::system_now())),
+            session_name_generated: true,
+            opts: Options::default(),
+        }
+    }
+
+    /// `RoleArn`: the role to assume.
+    pub fn role_arn(&self) -> &str {
+        self.role_arn.as_str()
+    }
+
+    /// `RoleSessionName`.
+    pub fn role_session_name(&self) -> &str {
+        self.session_name.as_str()
+    }
+
+    /// `SerialNumber`: the MFA device, if the request names one.
+    pub fn serial_number(&self) -> Option<&str> {
+        self.serial_number.as_ref().map(SerialNumber::as_str)
+    }
+
+    /// `DurationSeconds`, if set (STS's default is one hour).
+    pub fn duration(&self) -> Option<Duration> {
+        self.duration.map(SessionDuration::as_duration)
     }
 
     /// This request with another MFA code (and no other change). The request must have a
     /// serial number for the code to be accepted by STS.
     #[must_use]
-    pub fn with_token_code(&self, code: TokenCode) -> Self {
+    pub(crate) fn with_token_code(&self, code: TokenCode) -> Self {
         Self {
             token_code: Some(code),
-            ..self.clone()
-        }
-    }
-
-    /// This request without its MFA code.
-    #[must_use]
-    pub fn without_token_code(&self) -> Self {
-        Self {
-            token_code: None,
             ..self.clone()
         }
     }
@@ -612,7 +548,7 @@ impl AssumeRoleRequest {
     /// This request without MFA: no serial number and no code, for a caller whose source
     /// credentials already carry the MFA (an [`MfaSession`](crate::MfaSession)).
     #[must_use]
-    pub fn without_mfa(&self) -> Self {
+    pub(crate) fn without_mfa(&self) -> Self {
         Self {
             serial_number: None,
             token_code: None,
@@ -620,71 +556,6 @@ impl AssumeRoleRequest {
         }
     }
 
-    /// This request with another `DurationSeconds`.
-    #[must_use]
-    pub fn with_duration(&self, duration: SessionDuration) -> Self {
-        Self {
-            duration: Some(duration),
-            ..self.clone()
-        }
-    }
-
-    /// `RoleArn`.
-    pub fn role_arn(&self) -> &RoleArn {
-        &self.role_arn
-    }
-    /// `RoleSessionName`.
-    pub fn session_name(&self) -> &SessionName {
-        &self.session_name
-    }
-    /// Whether the session name was generated rather than given.
-    pub fn session_name_generated(&self) -> bool {
-        self.session_name_generated
-    }
-    /// `PolicyArns`.
-    pub fn policy_arns(&self) -> &[PolicyArn] {
-        &self.policy_arns
-    }
-    /// `Policy`.
-    pub fn policy(&self) -> Option<&Policy> {
-        self.policy.as_ref()
-    }
-    /// `DurationSeconds`, if set (STS defaults to 3600).
-    pub fn duration(&self) -> Option<SessionDuration> {
-        self.duration
-    }
-    /// `Tags`.
-    pub fn tags(&self) -> &[Tag] {
-        &self.tags
-    }
-    /// `TransitiveTagKeys`.
-    pub fn transitive_tag_keys(&self) -> &[TagKey] {
-        &self.transitive_tag_keys
-    }
-    /// `ExternalId`.
-    pub fn external_id(&self) -> Option<&ExternalId> {
-        self.external_id.as_ref()
-    }
-    /// `SerialNumber`.
-    pub fn serial_number(&self) -> Option<&SerialNumber> {
-        self.serial_number.as_ref()
-    }
-    /// `TokenCode`.
-    pub fn token_code(&self) -> Option<&TokenCode> {
-        self.token_code.as_ref()
-    }
-    /// `SourceIdentity`.
-    pub fn source_identity(&self) -> Option<&SourceIdentity> {
-        self.source_identity.as_ref()
-    }
-    /// `ProvidedContexts`.
-    pub fn provided_contexts(&self) -> &[ProvidedContext] {
-        &self.provided_contexts
-    }
-    /// `MinimumSessionTokenSize`.
-    pub fn minimum_session_token_size(&self) -> Option<MinimumSessionTokenSize> {
-        self.minimum_session_token_size
-    }
 }
 
 /// Errors are reported in the order parameters appear in the STS API reference.

@@ -66,17 +66,16 @@ fn check(
     Ok(())
 }
 
-/// Declares a validated string newtype with `new`, `as_str`, `Display`, `AsRef<str>`, `FromStr`
-/// and `TryFrom<&str>`/`TryFrom<String>`.
+/// Declares a validated string newtype with `new`, `as_str`, `Display` and `Debug`.
 macro_rules! string_param {
     ($(#[$meta:meta])* $name:ident, $validate:expr) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub(crate) struct $name(String);
 
         impl $name {
             /// Parses and validates the value.
-            pub fn new(value: impl Into<String>) -> Result<Self, InvalidParameter> {
+            pub(crate) fn new(value: impl Into<String>) -> Result<Self, InvalidParameter> {
                 let value = value.into();
                 let validate: fn(&str) -> Result<(), InvalidParameter> = $validate;
                 validate(&value)?;
@@ -84,7 +83,7 @@ macro_rules! string_param {
             }
 
             /// The value as sent to STS.
-            pub fn as_str(&self) -> &str {
+            pub(crate) fn as_str(&self) -> &str {
                 &self.0
             }
         }
@@ -98,59 +97,6 @@ macro_rules! string_param {
         impl fmt::Debug for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.debug_tuple(stringify!($name)).field(&self.0).finish()
-            }
-        }
-
-        impl AsRef<str> for $name {
-            fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = InvalidParameter;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::new(s)
-            }
-        }
-
-        impl TryFrom<&str> for $name {
-            type Error = InvalidParameter;
-            fn try_from(s: &str) -> Result<Self, Self::Error> {
-                Self::new(s)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = InvalidParameter;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::new(s)
-            }
-        }
-
-        impl crate::request::IntoParam<$name> for $name {
-            fn into_param(self) -> Result<$name, InvalidParameter> {
-                Ok(self)
-            }
-        }
-        impl crate::request::IntoParam<$name> for &$name {
-            fn into_param(self) -> Result<$name, InvalidParameter> {
-                Ok(self.clone())
-            }
-        }
-        impl crate::request::IntoParam<$name> for &str {
-            fn into_param(self) -> Result<$name, InvalidParameter> {
-                $name::new(self)
-            }
-        }
-        impl crate::request::IntoParam<$name> for String {
-            fn into_param(self) -> Result<$name, InvalidParameter> {
-                $name::new(self)
-            }
-        }
-        impl crate::request::IntoParam<$name> for &String {
-            fn into_param(self) -> Result<$name, InvalidParameter> {
-                $name::new(self.as_str())
             }
         }
     };
@@ -266,7 +212,7 @@ string_param!(
 impl SessionName {
     /// A session name of the form `sts-assume-role-<unix seconds>`, like botocore's
     /// `botocore-session-<unix seconds>`.
-    pub fn generated(now: std::time::SystemTime) -> Self {
+    pub(crate) fn generated(now: std::time::SystemTime) -> Self {
         let secs = now
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
@@ -450,40 +396,24 @@ impl fmt::Debug for TokenCode {
     }
 }
 
-impl crate::request::IntoParam<TokenCode> for TokenCode {
-    fn into_param(self) -> Result<TokenCode, InvalidParameter> {
-        Ok(self)
-    }
-}
-impl crate::request::IntoParam<TokenCode> for &str {
-    fn into_param(self) -> Result<TokenCode, InvalidParameter> {
-        TokenCode::new(self)
-    }
-}
-impl crate::request::IntoParam<TokenCode> for String {
-    fn into_param(self) -> Result<TokenCode, InvalidParameter> {
-        TokenCode::new(self)
-    }
-}
-
 /// `DurationSeconds`: how long the role session lasts, 900-43200 seconds (15 minutes to 12
 /// hours). STS also caps it at the role's maximum session duration, and at 3600 seconds when
 /// the caller is itself an assumed role (role chaining).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct SessionDuration(u32);
+pub(crate) struct SessionDuration(u32);
 
 impl SessionDuration {
     /// The shortest session STS grants: 15 minutes.
-    pub const MIN: SessionDuration = SessionDuration(900);
+    pub(crate) const MIN: SessionDuration = SessionDuration(900);
     /// The longest session AssumeRole grants: 12 hours.
-    pub const MAX: SessionDuration = SessionDuration(43_200);
+    pub(crate) const MAX: SessionDuration = SessionDuration(43_200);
     /// What STS grants when `DurationSeconds` is left out: 1 hour.
-    pub const DEFAULT: SessionDuration = SessionDuration(3600);
+    pub(crate) const DEFAULT: SessionDuration = SessionDuration(3600);
     /// The most STS allows when the caller is an assumed role: 1 hour.
-    pub const ROLE_CHAINING_MAX: SessionDuration = SessionDuration(3600);
+    pub(crate) const ROLE_CHAINING_MAX: SessionDuration = SessionDuration(3600);
 
     /// Validates a number of seconds.
-    pub fn from_secs(secs: u64) -> Result<Self, InvalidParameter> {
+    pub(crate) fn from_secs(secs: u64) -> Result<Self, InvalidParameter> {
         if !(900..=43_200).contains(&secs) {
             return Err(InvalidParameter::new(
                 Parameter::DurationSeconds,
@@ -495,7 +425,7 @@ impl SessionDuration {
     }
 
     /// Validates a duration; it must be whole seconds.
-    pub fn new(duration: Duration) -> Result<Self, InvalidParameter> {
+    pub(crate) fn new(duration: Duration) -> Result<Self, InvalidParameter> {
         if duration.subsec_nanos() != 0 {
             return Err(InvalidParameter::new(
                 Parameter::DurationSeconds,
@@ -507,31 +437,13 @@ impl SessionDuration {
     }
 
     /// The number of seconds.
-    pub fn as_secs(self) -> u32 {
+    pub(crate) fn as_secs(self) -> u32 {
         self.0
     }
 
     /// As a [`Duration`].
-    pub fn as_duration(self) -> Duration {
+    pub(crate) fn as_duration(self) -> Duration {
         Duration::from_secs(u64::from(self.0))
-    }
-}
-
-impl TryFrom<Duration> for SessionDuration {
-    type Error = InvalidParameter;
-    fn try_from(d: Duration) -> Result<Self, Self::Error> {
-        Self::new(d)
-    }
-}
-
-impl crate::request::IntoParam<SessionDuration> for SessionDuration {
-    fn into_param(self) -> Result<SessionDuration, InvalidParameter> {
-        Ok(self)
-    }
-}
-impl crate::request::IntoParam<SessionDuration> for Duration {
-    fn into_param(self) -> Result<SessionDuration, InvalidParameter> {
-        SessionDuration::new(self)
     }
 }
 
@@ -540,14 +452,14 @@ impl crate::request::IntoParam<SessionDuration> for Duration {
 /// must reserve room for the token (a header, a cookie, an environment variable) can plan for
 /// the size the session will have at its largest.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct MinimumSessionTokenSize(u16);
+pub(crate) struct MinimumSessionTokenSize(u16);
 
 impl MinimumSessionTokenSize {
     /// The most STS allows: 4,096 bytes.
-    pub const MAX: MinimumSessionTokenSize = MinimumSessionTokenSize(4096);
+    pub(crate) const MAX: MinimumSessionTokenSize = MinimumSessionTokenSize(4096);
 
     /// Validates a number of bytes.
-    pub fn new(bytes: u32) -> Result<Self, InvalidParameter> {
+    pub(crate) fn new(bytes: u32) -> Result<Self, InvalidParameter> {
         u16::try_from(bytes)
             .ok()
             .filter(|b| *b <= Self::MAX.0)
@@ -562,52 +474,30 @@ impl MinimumSessionTokenSize {
     }
 
     /// The number of bytes.
-    pub fn as_bytes(self) -> u32 {
+    pub(crate) fn as_bytes(self) -> u32 {
         u32::from(self.0)
-    }
-}
-
-impl crate::request::IntoParam<MinimumSessionTokenSize> for MinimumSessionTokenSize {
-    fn into_param(self) -> Result<MinimumSessionTokenSize, InvalidParameter> {
-        Ok(self)
-    }
-}
-impl crate::request::IntoParam<MinimumSessionTokenSize> for u32 {
-    fn into_param(self) -> Result<MinimumSessionTokenSize, InvalidParameter> {
-        MinimumSessionTokenSize::new(self)
     }
 }
 
 /// A session tag: `Tags.member.N.Key` and `Tags.member.N.Value`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Tag {
+pub(crate) struct Tag {
     key: TagKey,
     value: TagValue,
 }
 
 impl Tag {
-    /// Parses a key and a value.
-    pub fn new(
-        key: impl crate::request::IntoParam<TagKey>,
-        value: impl crate::request::IntoParam<TagValue>,
-    ) -> Result<Self, InvalidParameter> {
-        Ok(Self {
-            key: key.into_param()?,
-            value: value.into_param()?,
-        })
-    }
-
     pub(crate) fn from_parts(key: TagKey, value: TagValue) -> Self {
         Self { key, value }
     }
 
     /// The tag's key.
-    pub fn key(&self) -> &TagKey {
+    pub(crate) fn key(&self) -> &TagKey {
         &self.key
     }
 
     /// The tag's value.
-    pub fn value(&self) -> &TagValue {
+    pub(crate) fn value(&self) -> &TagValue {
         &self.value
     }
 }
@@ -616,23 +506,12 @@ impl Tag {
 /// context assertion signed by a trusted context provider (for example IAM Identity Center's
 /// trusted identity propagation).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct ProvidedContext {
+pub(crate) struct ProvidedContext {
     provider_arn: ProviderArn,
     context_assertion: ContextAssertion,
 }
 
 impl ProvidedContext {
-    /// Parses a provider ARN and its context assertion.
-    pub fn new(
-        provider_arn: impl crate::request::IntoParam<ProviderArn>,
-        context_assertion: impl crate::request::IntoParam<ContextAssertion>,
-    ) -> Result<Self, InvalidParameter> {
-        Ok(Self {
-            provider_arn: provider_arn.into_param()?,
-            context_assertion: context_assertion.into_param()?,
-        })
-    }
-
     pub(crate) fn from_parts(
         provider_arn: ProviderArn,
         context_assertion: ContextAssertion,
@@ -644,12 +523,12 @@ impl ProvidedContext {
     }
 
     /// The context provider's ARN.
-    pub fn provider_arn(&self) -> &ProviderArn {
+    pub(crate) fn provider_arn(&self) -> &ProviderArn {
         &self.provider_arn
     }
 
     /// The signed context assertion.
-    pub fn context_assertion(&self) -> &ContextAssertion {
+    pub(crate) fn context_assertion(&self) -> &ContextAssertion {
         &self.context_assertion
     }
 }

@@ -90,16 +90,16 @@ pub(crate) fn parse_assume_role(params: &Params) -> Result<AssumeRoleRequest, Va
         "arn:aws:iam::000000000000:role/x",
     );
     let session = required("RoleSessionName", Parameter::RoleSessionName, "stand-in");
-    let mut b = AssumeRoleRequest::builder()
-        .role_arn(role_arn)
-        .role_session_name(session)
-        .policy_arns(list("PolicyArns", ".arn"));
+    let mut b = AssumeRoleRequest::builder(role_arn, session);
+    for arn in list("PolicyArns", ".arn") {
+        b = b.policy_arn(arn);
+    }
     if let Some(p) = get("Policy") {
         b = b.policy(p);
     }
     if let Some(d) = get("DurationSeconds") {
         match d.parse::<u32>() {
-            Ok(secs) => b = b.duration_seconds(secs),
+            Ok(secs) => b = b.duration(std::time::Duration::from_secs(u64::from(secs))),
             Err(_) => extra.push(InvalidParameter::new(
                 Parameter::DurationSeconds,
                 "must be 900-43200 seconds",
@@ -111,7 +111,9 @@ pub(crate) fn parse_assume_role(params: &Params) -> Result<AssumeRoleRequest, Va
         let value = get(&format!("Tags.member.{}.Value", i + 1)).unwrap_or("");
         b = b.tag(key, value);
     }
-    b = b.transitive_tag_keys(list("TransitiveTagKeys", ""));
+    for key in list("TransitiveTagKeys", "") {
+        b = b.transitive_tag_key(key);
+    }
     if let Some(v) = get("ExternalId") {
         b = b.external_id(v);
     }

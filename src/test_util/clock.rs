@@ -17,7 +17,7 @@ const DEFAULT_START_UNIX_SECS: u64 = 1_767_225_600;
 /// Clones share the same time, so one clone can be handed to the mock STS and to the SDK
 /// while the test keeps another to move time forward: credential expiry and TOTP steps then
 /// follow the test, not the wall clock. As a sleep (for a provider's
-/// [`sleep_impl`](crate::builder::ProviderBuilder::sleep_impl)), it wakes a sleeper when the
+/// [`sleep_impl`](crate::AssumeRoleProviderBuilder::sleep_impl)), it wakes a sleeper when the
 /// test moves the time past the end of its sleep, so timers run in virtual time.
 ///
 /// ```

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sts_assume_role::mfa::{self, MfaContext, MfaError};
 use sts_assume_role::profile::SourceError;
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::TokenCode;
 
 /// A token source answering `123456`, counting in `prompts` how often it is asked.
 pub fn counting_code(prompts: &Arc<AtomicUsize>) -> impl mfa::TokenSource + use<> {

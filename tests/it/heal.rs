@@ -11,13 +11,9 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/healed";
 
 fn provider(mock: &MockSts, clock: &ManualClock) -> AssumeRoleProvider {
     AssumeRoleProvider::builder(
-        AssumeRoleRequest::builder()
-            .role_arn(ROLE)
-            .role_session_name("heal")
+        AssumeRoleRequest::builder(ROLE, "heal")
             .build()
-            .unwrap(),
-    )
-    .sdk_config(&mock.sdk_config())
+            .unwrap(), &mock.sdk_config())
     .time_source(clock.clone())
     .build()
     .unwrap()

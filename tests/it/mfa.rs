@@ -94,9 +94,7 @@ fn totp(clock: &ManualClock) -> Counted<Totp> {
 }
 
 fn role_request(role: &str, serial: Option<&str>) -> AssumeRoleRequest {
-    let b = AssumeRoleRequest::builder()
-        .role_arn(role)
-        .role_session_name("mfa-test");
+    let b = AssumeRoleRequest::builder(role, "mfa-test");
     match serial {
         Some(s) => b.serial_number(s).build().unwrap(),
         None => b.build().unwrap(),
@@ -122,7 +120,7 @@ fn codes_sent(mock: &MockSts) -> Vec<String> {
 
 async fn settle(p: &AssumeRoleProvider) {
     for _ in 0..1000 {
-        if !p.status().refreshing {
+        if !p.status().is_refreshing() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
@@ -138,8 +136,7 @@ async fn a_reused_code_is_never_sent_to_sts() {
     let serial = serial("a_reused_code_is_never_sent_to_sts");
     // Two providers on one device load within the same 30-second TOTP step.
     let build = |role: &str| {
-        AssumeRoleProvider::builder(role_request(role, Some(&serial)))
-            .sdk_config(&config(&mock))
+        AssumeRoleProvider::builder(role_request(role, Some(&serial)), &config(&mock))
             .mfa(source.clone())
             .time_source(clock.clone())
             .build()
@@ -167,8 +164,7 @@ async fn a_reused_code_is_never_sent_to_sts() {
     let p = AssumeRoleProvider::builder(role_request(
         ROLE,
         Some("arn:aws:iam::123456789012:mfa/repeat"),
-    ))
-    .sdk_config(&config(&plain))
+    ), &config(&plain))
     .mfa(repeating.clone())
     .time_source(clock.clone())
     .build()
@@ -192,8 +188,7 @@ async fn providers_share_the_device_rules_through_one_registry_only() {
     let clock = ManualClock::default();
     let serial = "arn:aws:iam::123456789012:mfa/alice";
     let build = |mock: &MockSts, devices: MfaDevices| {
-        AssumeRoleProvider::builder(role_request(ROLE, Some(serial)))
-            .sdk_config(&config(mock))
+        AssumeRoleProvider::builder(role_request(ROLE, Some(serial)), &config(mock))
             .mfa(mfa::from_fn(|_: &MfaContext| {
                 TokenCode::new("111111").map_err(MfaError::failed)
             }))
@@ -256,8 +251,7 @@ async fn a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts() {
         Some(&serial(
             "a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts",
         )),
-    ))
-    .sdk_config(&mock.sdk_config())
+    ), &mock.sdk_config())
     .mfa(wrong.clone())
     .mfa_options(MfaOptions::default().attempts(3))
     .time_source(clock.clone())
@@ -285,8 +279,7 @@ async fn a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts() {
     let p = AssumeRoleProvider::builder(role_request(
         ROLE,
         Some("arn:aws:iam::123456789012:mfa/second"),
-    ))
-    .sdk_config(&mock.sdk_config())
+    ), &mock.sdk_config())
     .mfa(mfa::from_fn(move |_: &MfaContext| {
         TokenCode::new(answers.lock().unwrap().pop().unwrap()).map_err(MfaError::failed)
     }))
@@ -298,8 +291,7 @@ async fn a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts() {
 }
 
 fn session(mock: &MockSts, clock: &ManualClock, source: Counted<Totp>, name: &str) -> MfaSession {
-    MfaSession::builder(serial(name), source)
-        .sdk_config(&config(mock))
+    MfaSession::builder(serial(name), source, &config(mock))
         .time_source(clock.clone())
         .refresh_policy(RefreshPolicy::default().jitter(0.0))
         .build()
@@ -314,8 +306,7 @@ fn role_on_session(
 ) -> AssumeRoleProvider {
     let role = format!("arn:aws:iam::123456789012:role/team{i}");
     mock.require_mfa(&role);
-    AssumeRoleProvider::builder(role_request(&role, None))
-        .sdk_config(&config(mock))
+    AssumeRoleProvider::builder(role_request(&role, None), &config(mock))
         .source_credentials(session.clone())
         .time_source(clock.clone())
         .refresh_policy(RefreshPolicy::default().jitter(0.0))
@@ -405,8 +396,7 @@ async fn direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt(
         Some(&serial(
             "direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt",
         )),
-    ))
-    .sdk_config(&mock.sdk_config())
+    ), &mock.sdk_config())
     .mfa(source.clone())
     .time_source(clock.clone())
     .refresh_policy(RefreshPolicy::default().jitter(0.0))
@@ -419,7 +409,7 @@ async fn direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt(
         clock.advance(MIN);
         let quick = tokio::time::timeout(Duration::from_secs(1), p.provide_credentials()).await;
         let creds = quick.expect("a caller waited on a prompt").unwrap();
-        if p.status().refreshing {
+        if p.status().is_refreshing() {
             // The prompt is pending: callers keep the cached credentials, even deep into the
             // last minutes before expiry.
             assert_eq!(creds.access_key_id(), current.access_key_id());
@@ -448,20 +438,16 @@ async fn no_role_is_assumed_for_more_than_an_hour_from_a_role_or_an_mfa_session(
     let clock = ManualClock::default();
     let mock = totp_mock(&clock).await;
     let hop1 =
-        AssumeRoleProvider::builder(role_request("arn:aws:iam::123456789012:role/hop1", None))
-            .sdk_config(&mock.sdk_config())
+        AssumeRoleProvider::builder(role_request("arn:aws:iam::123456789012:role/hop1", None), &mock.sdk_config())
             .build()
             .unwrap();
-    let long = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/hop2")
-        .role_session_name("chain")
-        .duration_seconds(7200)
+    let long = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/hop2", "chain")
+        .duration(Duration::from_secs(7200))
         .build()
         .unwrap();
     // Refused when the source's credentials turn out to be a role session, before STS is
     // called for the second hop.
-    let err = AssumeRoleProvider::builder(long.clone())
-        .sdk_config(&mock.sdk_config())
+    let err = AssumeRoleProvider::builder(long.clone(), &mock.sdk_config())
         .source_credentials(hop1.clone())
         .build()
         .unwrap()
@@ -475,8 +461,7 @@ async fn no_role_is_assumed_for_more_than_an_hour_from_a_role_or_an_mfa_session(
     assert!(errors.to_string().contains("role chaining"), "{errors}");
     assert_eq!(mock.calls(Action::AssumeRole), 1, "only the first hop");
     let ok = long.with_duration(sts_assume_role::request::SessionDuration::ROLE_CHAINING_MAX);
-    let chained = AssumeRoleProvider::builder(ok)
-        .sdk_config(&mock.sdk_config())
+    let chained = AssumeRoleProvider::builder(ok, &mock.sdk_config())
         .source_credentials(hop1)
         .build()
         .unwrap();
@@ -494,8 +479,7 @@ async fn no_role_is_assumed_for_more_than_an_hour_from_a_role_or_an_mfa_session(
     ];
     let calls = mock.calls(Action::AssumeRole);
     for source in sources {
-        let err = AssumeRoleProvider::builder(long.clone())
-            .sdk_config(&config(&mock))
+        let err = AssumeRoleProvider::builder(long.clone(), &config(&mock))
             .source_credentials(source)
             .time_source(clock.clone())
             .build()
@@ -510,8 +494,7 @@ async fn no_role_is_assumed_for_more_than_an_hour_from_a_role_or_an_mfa_session(
     }
     assert_eq!(mock.calls(Action::AssumeRole), calls, "refused before STS");
     let hour = long.with_duration(sts_assume_role::request::SessionDuration::ROLE_CHAINING_MAX);
-    let from_session = AssumeRoleProvider::builder(hour)
-        .sdk_config(&config(&mock))
+    let from_session = AssumeRoleProvider::builder(hour, &config(&mock))
         .source_credentials(session)
         .time_source(clock.clone())
         .build()
@@ -529,9 +512,7 @@ async fn the_mfa_age_option_renews_the_session_before_the_limit() {
     mock.max_mfa_age(role, HOUR);
     let session = MfaSession::builder(
         serial("the_mfa_age_option_renews_the_session_before_the_limit"),
-        source.clone(),
-    )
-    .sdk_config(&config(&mock))
+        source.clone(), &config(&mock))
     .time_source(clock.clone())
     .max_mfa_age(HOUR)
     .refresh_policy(RefreshPolicy::default().jitter(0.0))
@@ -544,7 +525,7 @@ async fn the_mfa_age_option_renews_the_session_before_the_limit() {
         p.provide_credentials().await.unwrap();
         settle(&p).await;
         for _ in 0..100 {
-            if !session.status().refreshing {
+            if !session.status().is_refreshing() {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
@@ -567,8 +548,7 @@ async fn a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call() {
         Some(&serial(
             "a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call",
         )),
-    ))
-    .sdk_config(&config(&mock))
+    ), &config(&mock))
     .mfa(mfa::from_async_fn(|_ctx| std::future::pending()))
     .mfa_options(MfaOptions::default().prompt_timeout(Duration::from_secs(30)))
     .time_source(clock.clone())
@@ -592,8 +572,7 @@ async fn a_cancelled_prompt_gives_a_typed_error_and_no_sts_call() {
         Some(&serial(
             "a_cancelled_prompt_gives_a_typed_error_and_no_sts_call",
         )),
-    ))
-    .sdk_config(&mock.sdk_config())
+    ), &mock.sdk_config())
     .mfa(mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)))
     .time_source(clock.clone())
     .build()
@@ -620,8 +599,7 @@ async fn terminal_prompt_asks_on_its_output_and_reads_its_input() {
         Some(&serial(
             "terminal_prompt_asks_on_its_output_and_reads_its_input",
         )),
-    ))
-    .sdk_config(&mock.sdk_config())
+    ), &mock.sdk_config())
     .mfa(prompt)
     .time_source(clock.clone())
     .build()
@@ -673,8 +651,7 @@ async fn channel_source_hands_over_codes_pushed_from_elsewhere() {
         Some(&serial(
             "channel_source_hands_over_codes_pushed_from_elsewhere",
         )),
-    ))
-    .sdk_config(&mock.sdk_config())
+    ), &mock.sdk_config())
     .mfa(source)
     .time_source(clock.clone())
     .build()
@@ -703,20 +680,16 @@ fn provider_refuses_a_fixed_token_code_or_a_source_without_serial() {
         .build()
         .unwrap();
     let mock = rt.block_on(MockSts::start());
-    let fixed = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("x1")
+    let fixed = AssumeRoleRequest::builder(ROLE, "x1")
         .serial_number("arn:aws:iam::123456789012:mfa/u")
         .token_code("123456")
         .build()
         .unwrap();
-    let err = AssumeRoleProvider::builder(fixed)
-        .sdk_config(&mock.sdk_config())
+    let err = AssumeRoleProvider::builder(fixed, &mock.sdk_config())
         .build()
         .unwrap_err();
     assert!(err.contains(Parameter::TokenCode));
-    let err = AssumeRoleProvider::builder(role_request(ROLE, None))
-        .sdk_config(&mock.sdk_config())
+    let err = AssumeRoleProvider::builder(role_request(ROLE, None), &mock.sdk_config())
         .mfa(mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)))
         .build()
         .unwrap_err();
@@ -730,8 +703,7 @@ async fn a_cached_mfa_session_spares_the_next_process_its_prompt() {
     let mock = totp_mock(&clock).await;
     let dir = tempfile::tempdir().unwrap();
     let build = |source: Counted<Totp>| {
-        MfaSession::builder(serial(name), source)
-            .sdk_config(&config(&mock))
+        MfaSession::builder(serial(name), source, &config(&mock))
             .time_source(clock.clone())
             .cache(FileCache::new(dir.path()))
             .build()
@@ -777,8 +749,7 @@ async fn a_cached_mfa_session_keeps_its_mfa_age_limit_as_its_expiry() {
     let dir = tempfile::tempdir().unwrap();
     let cache = FileCache::new(dir.path());
     let start = clock.now();
-    MfaSession::builder(serial(name), totp(&clock))
-        .sdk_config(&config(&mock))
+    MfaSession::builder(serial(name), totp(&clock), &config(&mock))
         .time_source(clock.clone())
         .max_mfa_age(HOUR)
         .cache(FileCache::new(dir.path()))
@@ -837,8 +808,7 @@ async fn over_a_session(
         .start()
         .await; // any code, each once
     let asked = Arc::new(AtomicU32::new(0));
-    let session = MfaSession::builder(serial(name), person(&asked))
-        .sdk_config(&config(&mock))
+    let session = MfaSession::builder(serial(name), person(&asked), &config(&mock))
         .max_mfa_age(mfa_age)
         .mfa_devices(MfaDevices::new())
         .time_source(clock.clone())
@@ -850,8 +820,7 @@ async fn over_a_session(
             let role = format!("arn:aws:iam::123456789012:role/{name}{i}");
             mock.require_mfa(&role);
             mock.max_mfa_age(&role, mfa_age);
-            AssumeRoleProvider::builder(role_request(&role, None))
-                .sdk_config(&config(&mock))
+            AssumeRoleProvider::builder(role_request(&role, None), &config(&mock))
                 .source_credentials(session.clone())
                 .time_source(clock.clone())
                 .sleep_impl(clock.clone())

@@ -379,9 +379,7 @@ fn provided_context_bounds() {
 }
 
 fn base() -> sts_assume_role::request::AssumeRoleBuilder<WithRoleArn, WithSessionName> {
-    AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/demo")
-        .role_session_name("test")
+    AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo", "test")
 }
 
 #[test]
@@ -443,7 +441,7 @@ fn minimum_session_token_size_is_0_to_4096_bytes() {
     // Reported last, as STS lists it last.
     let err = base()
         .minimum_session_token_size(5000)
-        .duration_seconds(1)
+        .duration(Duration::from_secs(1))
         .build()
         .unwrap_err();
     let order: Vec<String> = err.iter().map(|e| e.parameter().to_string()).collect();
@@ -544,10 +542,8 @@ fn token_code_needs_a_serial_number() {
 
 #[test]
 fn build_reports_every_problem_at_once_in_parameter_order() {
-    let err = AssumeRoleRequest::builder()
-        .role_arn("short")
-        .role_session_name("x")
-        .duration_seconds(10)
+    let err = AssumeRoleRequest::builder("short", "x")
+        .duration(Duration::from_secs(10))
         .tag("ok", "fine")
         .tag("bad!", "fine")
         .external_id("e")
@@ -575,9 +571,7 @@ fn build_reports_every_problem_at_once_in_parameter_order() {
 #[test]
 fn typed_values_and_strings_are_both_accepted() {
     let arn = RoleArn::new("arn:aws:iam::123456789012:role/demo").unwrap();
-    let request = AssumeRoleRequest::builder()
-        .role_arn(&arn)
-        .role_session_name(String::from("typed"))
+    let request = AssumeRoleRequest::builder(&arn, String::from("typed"))
         .duration(SessionDuration::MIN)
         .policy(serde_json::json!({"Version": "2012-10-17", "Statement": []}).to_string())
         .typed_tag(Tag::new("k", "v").unwrap())
@@ -586,9 +580,7 @@ fn typed_values_and_strings_are_both_accepted() {
     assert_eq!(request.role_arn(), &arn);
     assert_eq!(request.duration(), Some(SessionDuration::MIN));
     assert!(!request.session_name_generated());
-    let generated = AssumeRoleRequest::builder()
-        .role_arn(arn)
-        .generated_session_name()
+    let generated = AssumeRoleRequest::builder_with_generated_name(arn)
         .build()
         .unwrap();
     assert!(generated.session_name_generated());

@@ -13,7 +13,7 @@ use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::profile::{
     Environment, ProfileError, ProfileErrorKind, SourceKind, from_env_profile, from_profile,
 };
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::test_util::{Action, MockSts};
 use sts_assume_role::{AssumeRoleRequest, InvalidParameter, Parameter};
 use tempfile::TempDir;
@@ -107,9 +107,7 @@ async fn build_err(builder: ProviderBuilder<ForProfile, WithSts>) -> ProfileErro
 
 /// The AWS CLI's cache key for a role a profile assumes with a generated session name.
 fn key_of(role_arn: &str, serial: Option<&str>) -> String {
-    let mut request = AssumeRoleRequest::builder()
-        .role_arn(role_arn)
-        .generated_session_name();
+    let mut request = AssumeRoleRequest::builder_with_generated_name(role_arn);
     if let Some(serial) = serial {
         request = request.serial_number(serial);
     }

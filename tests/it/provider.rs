@@ -20,9 +20,7 @@ const HOUR: Duration = Duration::from_secs(3600);
 const MIN: Duration = Duration::from_secs(60);
 
 fn request(role: &str) -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(role)
-        .role_session_name("provider-test")
+    AssumeRoleRequest::builder(role, "provider-test")
         .build()
         .unwrap()
 }
@@ -45,8 +43,7 @@ fn provider_with(mock: &MockSts, clock: &ManualClock, policy: RefreshPolicy) -> 
         .sdk_config_builder()
         .retry_config(RetryConfig::disabled())
         .build();
-    AssumeRoleProvider::builder(request(ROLE))
-        .sdk_config(&config)
+    AssumeRoleProvider::builder(request(ROLE), &config)
         .time_source(clock.clone())
         .refresh_policy(policy)
         .build()
@@ -64,7 +61,7 @@ async fn key(p: &AssumeRoleProvider) -> String {
 /// Waits (in real time, briefly) until no refresh is in flight.
 async fn settle(p: &AssumeRoleProvider) {
     for _ in 0..500 {
-        if !p.status().refreshing {
+        if !p.status().is_refreshing() {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -111,7 +108,7 @@ async fn in_the_advisory_window_callers_get_cached_credentials_while_sts_is_slow
         // Had any of these waited for STS, it would have returned the new credentials.
         assert_eq!(key(&provider).await, first);
     }
-    assert!(provider.status().refreshing);
+    assert!(provider.status().is_refreshing());
     settle(&provider).await;
     assert_eq!(
         mock.calls(Action::AssumeRole),
@@ -196,7 +193,7 @@ async fn sts_faults_in_the_advisory_window_keep_credentials_and_back_off() {
     settle(&provider).await;
     assert_eq!(mock.calls(Action::AssumeRole), expected_calls + 1);
     assert_ne!(key(&provider).await, first);
-    assert_eq!(provider.status().consecutive_failures, 0);
+    assert_eq!(provider.status().consecutive_failures(), 0);
 }
 
 #[tokio::test]
@@ -241,7 +238,7 @@ async fn with_no_valid_credentials_the_backoff_starts_under_a_second() {
     assert!(provider.provide_credentials().await.is_err());
     let wait = provider
         .status()
-        .retry_at
+        .retry_at()
         .unwrap()
         .duration_since(clock.now())
         .unwrap();
@@ -319,7 +316,7 @@ async fn a_failed_refresh_in_the_mandatory_window_serves_still_valid_credentials
     mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
     assert_eq!(key(&provider).await, first);
     assert_eq!(mock.calls(Action::AssumeRole), 2);
-    assert!(provider.status().last_error.is_some());
+    assert!(provider.status().last_error().is_some());
 }
 
 #[tokio::test]
@@ -327,8 +324,7 @@ async fn role_chaining_works_through_two_hops() {
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
     let hop1 = provider(&mock, &clock);
-    let hop2 = AssumeRoleProvider::builder(request("arn:aws:iam::123456789012:role/second"))
-        .sdk_config(&mock.sdk_config())
+    let hop2 = AssumeRoleProvider::builder(request("arn:aws:iam::123456789012:role/second"), &mock.sdk_config())
         .source_credentials(hop1.clone())
         .time_source(clock.clone())
         .build()
@@ -403,10 +399,8 @@ async fn a_wrapped_role_provider_as_source_still_gets_the_one_hour_chaining_chec
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
     let hop1 = provider(&mock, &clock);
-    let two_hours = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/second")
-        .role_session_name("chained")
-        .duration_seconds(7200)
+    let two_hours = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/second", "chained")
+        .duration(Duration::from_secs(7200))
         .build()
         .unwrap();
     let sources: [(&str, SharedCredentialsProvider); 5] = [
@@ -436,8 +430,7 @@ async fn a_wrapped_role_provider_as_source_still_gets_the_one_hour_chaining_chec
         ),
     ];
     for (how, source) in sources {
-        let hop2 = AssumeRoleProvider::builder(two_hours.clone())
-            .sdk_config(&mock.sdk_config())
+        let hop2 = AssumeRoleProvider::builder(two_hours.clone(), &mock.sdk_config())
             .source_credentials(source)
             .time_source(clock.clone())
             .build()
@@ -467,14 +460,11 @@ async fn a_wrapped_role_provider_as_source_still_gets_the_one_hour_chaining_chec
 async fn static_keys_as_source_are_not_role_chaining() {
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
-    let two_hours = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("long")
-        .duration_seconds(7200)
+    let two_hours = AssumeRoleRequest::builder(ROLE, "long")
+        .duration(Duration::from_secs(7200))
         .build()
         .unwrap();
-    let provider = AssumeRoleProvider::builder(two_hours)
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(two_hours, &mock.sdk_config())
         .source_credentials(Logged(mock.source_credentials()))
         .time_source(clock.clone())
         .build()
@@ -489,16 +479,13 @@ async fn a_panicking_token_source_is_reported_as_a_panic_not_a_retryable_fault()
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
     let serial = "arn:aws:iam::123456789012:mfa/panics";
-    let request = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("panics")
+    let request = AssumeRoleRequest::builder(ROLE, "panics")
         .serial_number(serial)
         .build()
         .unwrap();
     let asked = Arc::new(std::sync::atomic::AtomicU32::new(0));
     let counter = Arc::clone(&asked);
-    let provider = AssumeRoleProvider::builder(request)
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(request, &mock.sdk_config())
         .mfa(mfa::from_fn(move |_: &MfaContext| {
             counter.fetch_add(1, Ordering::SeqCst);
             panic!("the dialog crashed");
@@ -542,8 +529,7 @@ impl ProvideCredentials for Panics {
 async fn a_panicking_source_is_reported_as_a_panic_and_the_provider_recovers() {
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
-    let provider = AssumeRoleProvider::builder(request(ROLE))
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(request(ROLE), &mock.sdk_config())
         .source_credentials(Panics)
         .time_source(clock.clone())
         .build()
@@ -553,10 +539,10 @@ async fn a_panicking_source_is_reported_as_a_panic_and_the_provider_recovers() {
         let error = Error::find_in(&err).unwrap();
         assert!(matches!(error, Error::Panicked), "{error:?}");
         assert!(!error.is_retryable());
-        assert!(!provider.status().refreshing, "no refresh left hanging");
+        assert!(!provider.status().is_refreshing(), "no refresh left hanging");
         clock.advance(Duration::from_secs(11));
     }
-    assert_eq!(provider.status().consecutive_failures, 2);
+    assert_eq!(provider.status().consecutive_failures(), 2);
 }
 
 #[tokio::test]
@@ -600,8 +586,7 @@ async fn the_sts_error_code_is_found_in_a_credentials_error_and_in_a_client_erro
     assert_eq!(code, Some(&StsErrorCode::AccessDenied), "{err:?}");
 
     // A chained provider whose source failed reports the source's code too.
-    let hop2 = AssumeRoleProvider::builder(request("arn:aws:iam::123456789012:role/second"))
-        .sdk_config(&mock.sdk_config())
+    let hop2 = AssumeRoleProvider::builder(request("arn:aws:iam::123456789012:role/second"), &mock.sdk_config())
         .source_credentials(provider)
         .time_source(clock.clone())
         .build()
@@ -646,7 +631,7 @@ async fn prefetch_loads_ahead_of_time_and_clones_share_the_cache() {
     // Judged on STS's clock, whose `Date` is truncated to the second: never later than the
     // credentials' own expiry, and at most that second earlier.
     let (judged, expiry) = (
-        provider.status().expiry.unwrap(),
+        provider.status().expiry().unwrap(),
         prefetched.expiry().unwrap(),
     );
     assert!(judged <= expiry && expiry - Duration::from_secs(1) <= judged);
@@ -709,8 +694,7 @@ async fn dropping_the_provider_cancels_a_refresh_in_flight() {
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
     let dropped = Arc::new(AtomicBool::new(false));
-    let provider = AssumeRoleProvider::builder(request(ROLE))
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(request(ROLE), &mock.sdk_config())
         .source_credentials(Hanging(dropped.clone()))
         .time_source(clock.clone())
         .build()
@@ -719,7 +703,7 @@ async fn dropping_the_provider_cancels_a_refresh_in_flight() {
     // Start a refresh, and give up waiting on it.
     let waiting = tokio::time::timeout(Duration::from_millis(50), clone.prefetch()).await;
     assert!(waiting.is_err());
-    assert!(provider.status().refreshing);
+    assert!(provider.status().is_refreshing());
     drop(clone);
     tokio::task::yield_now().await;
     assert!(

@@ -14,7 +14,7 @@ use sts_assume_role::cache::{
     CacheError, CachedCredentials, CredentialCache, FileCache, cli_cache_key,
 };
 use sts_assume_role::mfa::{self, MfaContext, MfaError};
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy};
 
@@ -22,16 +22,13 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/cached";
 const MIN: Duration = Duration::from_secs(60);
 
 fn request() -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("cached")
+    AssumeRoleRequest::builder(ROLE, "cached")
         .build()
         .unwrap()
 }
 
 fn provider(mock: &MockSts, request: AssumeRoleRequest, cache: FileCache) -> AssumeRoleProvider {
-    AssumeRoleProvider::builder(request)
-        .sdk_config(&mock.sdk_config())
+    AssumeRoleProvider::builder(request, &mock.sdk_config())
         .cache(cache)
         .build()
         .unwrap()
@@ -178,10 +175,8 @@ async fn entries_inside_the_refresh_window_of_a_full_session_are_not_served() {
     assert_eq!(stored.access_key_id(), creds.access_key_id());
 
     // 15-minute sessions: the window is 3:45, so 14 minutes left is plenty.
-    let short = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("cached")
-        .duration_seconds(900)
+    let short = AssumeRoleRequest::builder(ROLE, "cached")
+        .duration(Duration::from_secs(900))
         .build()
         .unwrap();
     let short_key = cli_cache_key(&short);
@@ -238,8 +233,7 @@ async fn a_refresh_calls_sts_instead_of_reloading_the_credentials_it_replaces() 
     // being replaced) is still good enough to be served.
     let (provider, first) = 'seed: {
         for seed in 0..64 {
-            let provider = AssumeRoleProvider::builder(request())
-                .sdk_config(&config(&mock))
+            let provider = AssumeRoleProvider::builder(request(), &config(&mock))
                 .cache(cache())
                 .time_source(clock.clone())
                 .refresh_policy(RefreshPolicy::default().jitter(1.0))
@@ -255,19 +249,19 @@ async fn a_refresh_calls_sts_instead_of_reloading_the_credentials_it_replaces() 
         panic!("no seed placed the refresh early enough");
     };
     let calls = mock.calls(Action::AssumeRole);
-    let refresh_at = provider.status().refresh_at.unwrap();
+    let refresh_at = provider.status().refresh_at().unwrap();
     clock.set(refresh_at + Duration::from_secs(1));
 
     // The advisory window: served at once, refreshed in the background.
     let served = provider.provide_credentials().await.unwrap();
     assert_eq!(served.access_key_id(), first.access_key_id());
     for _ in 0..500 {
-        if !provider.status().refreshing {
+        if !provider.status().is_refreshing() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert!(!provider.status().refreshing, "the refresh finished");
+    assert!(!provider.status().is_refreshing(), "the refresh finished");
     assert_eq!(mock.calls(Action::AssumeRole), calls + 1);
     let next = provider.provide_credentials().await.unwrap();
     assert_ne!(next.access_key_id(), first.access_key_id());
@@ -296,8 +290,7 @@ impl CredentialCache for Broken {
 async fn a_failing_cache_never_fails_a_load() {
     let mock = MockSts::start().await;
     let broken = Arc::new(Broken::default());
-    let provider = AssumeRoleProvider::builder(request())
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(request(), &mock.sdk_config())
         .cache(Arc::clone(&broken))
         .build()
         .unwrap();
@@ -328,9 +321,7 @@ async fn with_mfa_a_second_process_finds_the_cached_credentials_and_does_not_pro
     mock.require_mfa(ROLE);
     let dir = tempfile::tempdir().unwrap();
     let request = || {
-        AssumeRoleRequest::builder()
-            .role_arn(ROLE)
-            .role_session_name("cached")
+        AssumeRoleRequest::builder(ROLE, "cached")
             .serial_number(serial)
             .build()
             .unwrap()
@@ -346,8 +337,7 @@ async fn with_mfa_a_second_process_finds_the_cached_credentials_and_does_not_pro
         })
     };
     let build = || {
-        AssumeRoleProvider::builder(request())
-            .sdk_config(&mock.sdk_config())
+        AssumeRoleProvider::builder(request(), &mock.sdk_config())
             .mfa(source(Arc::clone(&asked)))
             .cache(FileCache::new(dir.path()))
             .build()

@@ -13,7 +13,7 @@ use std::time::Duration;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
 use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy, ScheduledRefresh};
 
@@ -30,9 +30,7 @@ async fn mock(clock: &ManualClock) -> MockSts {
 }
 
 fn request() -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("timer")
+    AssumeRoleRequest::builder(ROLE, "timer")
         .build()
         .unwrap()
 }
@@ -43,8 +41,7 @@ fn provider(mock: &MockSts, clock: &ManualClock, policy: RefreshPolicy) -> Assum
         .sdk_config_builder()
         .retry_config(RetryConfig::disabled())
         .build();
-    AssumeRoleProvider::builder(request())
-        .sdk_config(&config)
+    AssumeRoleProvider::builder(request(), &config)
         .time_source(clock.clone())
         .sleep_impl(clock.clone())
         .refresh_policy(policy)
@@ -67,7 +64,7 @@ async fn until(what: &str, mut done: impl FnMut() -> bool) {
 
 /// Moves the clock to the provider's refresh moment (plus a second).
 fn to_refresh(clock: &ManualClock, p: &AssumeRoleProvider) {
-    let at = p.status().refresh_at.expect("credentials are cached");
+    let at = p.status().refresh_at().expect("credentials are cached");
     clock.set(at + SEC);
 }
 
@@ -76,11 +73,11 @@ async fn scheduled_refresh_with_no_caller() {
     let mock = mock(&clock).await;
     let p = provider(&mock, &clock, RefreshPolicy::default());
     let first = p.prefetch().await.unwrap();
-    let first_expiry = p.status().expiry.unwrap();
+    let first_expiry = p.status().expiry().unwrap();
 
     to_refresh(&clock, &p);
     until("the scheduled refresh", || {
-        mock.calls(Action::AssumeRole) == 2 && p.status().expiry != Some(first_expiry)
+        mock.calls(Action::AssumeRole) == 2 && p.status().expiry() != Some(first_expiry)
     })
     .await;
     // Nobody asked: the provider refreshed on its own, and holds the new credentials.
@@ -109,14 +106,14 @@ async fn an_idle_provider_calls_sts_once_per_credential_lifetime() {
     let p = provider(&mock, &clock, RefreshPolicy::default());
     p.prefetch().await.unwrap();
     for lifetime in 1..=12 {
-        let before = p.status().expiry;
+        let before = p.status().expiry();
         // Half-way through the credentials' life: nothing happens.
-        clock.set(p.status().refresh_at.unwrap() - 10 * 60 * SEC);
+        clock.set(p.status().refresh_at().unwrap() - 10 * 60 * SEC);
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(mock.calls(Action::AssumeRole), lifetime);
         to_refresh(&clock, &p);
         until("the refresh of this lifetime", || {
-            p.status().expiry != before && !p.status().refreshing
+            p.status().expiry() != before && !p.status().is_refreshing()
         })
         .await;
         assert_eq!(mock.calls(Action::AssumeRole), lifetime + 1);
@@ -129,14 +126,14 @@ async fn the_timer_retries_a_failed_refresh_while_the_credentials_are_valid() {
     let mock = mock(&clock).await;
     let p = provider(&mock, &clock, RefreshPolicy::default());
     p.prefetch().await.unwrap();
-    let first_expiry = p.status().expiry.unwrap();
+    let first_expiry = p.status().expiry().unwrap();
     mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
     mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
 
     to_refresh(&clock, &p);
     for failures in 1..=2 {
-        until("a failure", || p.status().consecutive_failures == failures).await;
-        let retry_at = p.status().retry_at.unwrap();
+        until("a failure", || p.status().consecutive_failures() == failures).await;
+        let retry_at = p.status().retry_at().unwrap();
         // Nothing before the backoff is over.
         clock.set(retry_at - SEC);
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -144,11 +141,11 @@ async fn the_timer_retries_a_failed_refresh_while_the_credentials_are_valid() {
         clock.set(retry_at + SEC);
     }
     until("the retry that works", || {
-        p.status().expiry != Some(first_expiry) && !p.status().refreshing
+        p.status().expiry() != Some(first_expiry) && !p.status().is_refreshing()
     })
     .await;
     assert_eq!(mock.calls(Action::AssumeRole), 4);
-    assert!(p.status().last_error.is_none());
+    assert!(p.status().last_error().is_none());
 }
 
 #[tokio::test]
@@ -186,14 +183,10 @@ async fn a_prompting_source_is_asked_ahead_only_when_told_to() {
         let counter = Arc::clone(&asked);
         let codes = AtomicU32::new(100_000);
         let p = AssumeRoleProvider::builder(
-            AssumeRoleRequest::builder()
-                .role_arn(ROLE)
-                .role_session_name("timer")
+            AssumeRoleRequest::builder(ROLE, "timer")
                 .serial_number(serial)
                 .build()
-                .unwrap(),
-        )
-        .sdk_config(&mock.sdk_config())
+                .unwrap(), &mock.sdk_config())
         .mfa(mfa::from_fn(move |_: &MfaContext| {
             counter.fetch_add(1, Ordering::SeqCst);
             TokenCode::new(codes.fetch_add(1, Ordering::SeqCst).to_string())
@@ -267,8 +260,7 @@ async fn a_dropped_provider_leaves_no_task_running() {
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
     let alive = Arc::new(AtomicUsize::new(0));
-    let p = AssumeRoleProvider::builder(request())
-        .sdk_config(&mock.sdk_config())
+    let p = AssumeRoleProvider::builder(request(), &mock.sdk_config())
         .time_source(clock.clone())
         .sleep_impl(CountedSleep {
             clock: clock.clone(),
@@ -321,7 +313,7 @@ fn a_provider_built_outside_any_runtime_refreshes_on_a_timer_inside_one() {
         use aws_credential_types::provider::ProvideCredentials;
         p.provide_credentials().await.unwrap();
         until("the refresh the caller started", || {
-            mock.calls(Action::AssumeRole) == 2 && !p.status().refreshing
+            mock.calls(Action::AssumeRole) == 2 && !p.status().is_refreshing()
         })
         .await;
         to_refresh(&clock, &p);
@@ -351,17 +343,14 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
             counter.fetch_add(1, Ordering::SeqCst);
             TokenCode::new(codes.fetch_add(1, Ordering::SeqCst).to_string())
                 .map_err(MfaError::failed)
-        }),
-    )
-    .sdk_config(&mock.sdk_config())
+        }), &mock.sdk_config())
     .duration(15 * 60 * SEC)
     .mfa_devices(MfaDevices::new())
     .time_source(clock.clone())
     .sleep_impl(clock.clone())
     .build()
     .unwrap();
-    let role = AssumeRoleProvider::builder(request())
-        .sdk_config(&mock.sdk_config())
+    let role = AssumeRoleProvider::builder(request(), &mock.sdk_config())
         .source_credentials(session)
         .time_source(clock.clone())
         .sleep_impl(clock.clone())
@@ -373,7 +362,7 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
     // The role's timer comes when the session has ended: nobody is there to answer.
     to_refresh(&clock, &role);
     until("the timer's refresh to fail", || {
-        role.status().last_error.is_some() && !role.status().refreshing
+        role.status().last_error().is_some() && !role.status().is_refreshing()
     })
     .await;
     assert_eq!(
@@ -381,13 +370,13 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
         1,
         "no prompt with no caller"
     );
-    let error = role.status().last_error.unwrap();
+    let error = role.status().last_error().unwrap();
     assert!(
         matches!(Error::find_in(&*error), Some(Error::SourceCredentials(_))),
         "{error:?}"
     );
     assert_eq!(
-        role.status().consecutive_failures,
+        role.status().consecutive_failures(),
         0,
         "wanting a person is no STS failure: no backoff grows"
     );
@@ -401,7 +390,7 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
     })
     .await;
     until("the role refreshed over the renewed session", || {
-        role.status().last_error.is_none() && !role.status().refreshing
+        role.status().last_error().is_none() && !role.status().is_refreshing()
     })
     .await;
     assert_eq!(mock.calls(Action::GetSessionToken), 2);
@@ -415,10 +404,10 @@ async fn however_long_the_backoff_one_more_try_comes_before_the_credentials_expi
     let policy = RefreshPolicy::default().backoff(100 * 60 * SEC, 100 * 60 * SEC);
     let p = provider(&mock, &clock, policy);
     p.prefetch().await.unwrap();
-    let expiry = p.status().expiry.unwrap();
+    let expiry = p.status().expiry().unwrap();
     mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
     to_refresh(&clock, &p);
-    until("the failure", || p.status().consecutive_failures == 1).await;
+    until("the failure", || p.status().consecutive_failures() == 1).await;
     let status = p.status();
     let retry_at = status.retry_at.unwrap();
     // Brought forward into the mandatory window, before expiry.
@@ -428,7 +417,7 @@ async fn however_long_the_backoff_one_more_try_comes_before_the_credentials_expi
     );
     clock.set(retry_at);
     until("the last try, which works", || {
-        p.status().expiry != Some(expiry) && !p.status().refreshing
+        p.status().expiry() != Some(expiry) && !p.status().is_refreshing()
     })
     .await;
     assert_eq!(mock.calls(Action::AssumeRole), 3);
@@ -442,17 +431,17 @@ async fn once_the_last_try_fails_the_next_comes_no_later_than_the_expired_cap_pa
     let policy = RefreshPolicy::default().backoff(100 * 60 * SEC, 100 * 60 * SEC);
     let p = provider(&mock, &clock, policy);
     p.prefetch().await.unwrap();
-    let expiry = p.status().expiry.unwrap();
+    let expiry = p.status().expiry().unwrap();
     mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
     mock.push_fault(Action::AssumeRole, Fault::ServiceUnavailable);
     to_refresh(&clock, &p);
-    until("the failure", || p.status().consecutive_failures == 1).await;
-    clock.set(p.status().retry_at.unwrap());
+    until("the failure", || p.status().consecutive_failures() == 1).await;
+    clock.set(p.status().retry_at().unwrap());
     until("the last try's failure", || {
-        p.status().consecutive_failures == 2
+        p.status().consecutive_failures() == 2
     })
     .await;
-    let retry_at = p.status().retry_at.unwrap();
+    let retry_at = p.status().retry_at().unwrap();
     // Not 50 to 100 minutes away: with nothing valid to serve, callers would fail all along.
     assert!(
         retry_at > expiry && retry_at <= expiry + 60 * SEC,
@@ -482,8 +471,7 @@ async fn a_machine_that_slept_through_the_expiry_refreshes_soon_after_waking_wit
         .sdk_config_builder()
         .retry_config(RetryConfig::disabled())
         .build();
-    let p = AssumeRoleProvider::builder(request())
-        .sdk_config(&config)
+    let p = AssumeRoleProvider::builder(request(), &config)
         .time_source(wall.clone())
         .sleep_impl(monotonic.clone())
         .jitter_seed(7)
@@ -503,7 +491,7 @@ async fn a_machine_that_slept_through_the_expiry_refreshes_soon_after_waking_wit
         mock.calls(Action::AssumeRole) == 2
     })
     .await;
-    until("the refresh to end", || !p.status().refreshing).await;
+    until("the refresh to end", || !p.status().is_refreshing()).await;
     // The first request after waking is served at once, with fresh credentials.
     let fresh = p
         .provide_credentials()

@@ -20,13 +20,10 @@ const SEC: Duration = Duration::from_secs(1);
 const MS: Duration = Duration::from_millis(1);
 
 fn provider(mock: &MockSts) -> AssumeRoleProvider {
-    let request = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("sdk-test")
+    let request = AssumeRoleRequest::builder(ROLE, "sdk-test")
         .build()
         .unwrap();
-    AssumeRoleProvider::builder(request)
-        .sdk_config(&mock.sdk_config())
+    AssumeRoleProvider::builder(request, &mock.sdk_config())
         .build()
         .unwrap()
 }
@@ -129,13 +126,10 @@ async fn who(client: &aws_sdk_sts::Client) -> Result<String, String> {
 #[tokio::test(start_paused = true)]
 async fn with_the_one_line_a_load_of_ten_minutes_completes() {
     let mock = MockSts::start().await;
-    let request = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("sdk-test")
+    let request = AssumeRoleRequest::builder(ROLE, "sdk-test")
         .build()
         .unwrap();
-    let provider = AssumeRoleProvider::builder(request)
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(request, &mock.sdk_config())
         .source_credentials(Slow(10 * 60 * SEC, mock.source_credentials()))
         .build()
         .unwrap();

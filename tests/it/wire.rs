@@ -77,13 +77,11 @@ async fn every_parameter_reaches_the_wire_under_its_query_name() {
         .mount(&server)
         .await;
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
-    let request = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/demo")
-        .role_session_name("TestAR")
+    let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo", "TestAR")
         .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
         .policy_arn("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
         .policy(policy)
-        .duration_seconds(1800)
+        .duration(Duration::from_secs(1800))
         .tag("Project", "Unicorn")
         .tag("Cost Center", "12345")
         .transitive_tag_key("Project")
@@ -172,9 +170,7 @@ async fn optional_parameters_are_absent_from_the_wire_when_unset() {
         .respond_with(ResponseTemplate::new(200).set_body_string(SUCCESS))
         .mount(&server)
         .await;
-    let request = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/demo")
-        .role_session_name("TestAR")
+    let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo", "TestAR")
         .build()
         .unwrap();
     request.send(&client(&server)).await.unwrap();
@@ -202,9 +198,7 @@ async fn answer_with(status: u16, code: &str, message: &str) -> Error {
         )
         .mount(&server)
         .await;
-    AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/demo")
-        .role_session_name("TestAR")
+    AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo", "TestAR")
         .build()
         .unwrap()
         .send(&client(&server))
@@ -405,9 +399,7 @@ async fn malformed_and_truncated_bodies_are_retryable_response_errors() {
             .respond_with(ResponseTemplate::new(200).set_body_string(body))
             .mount(&server)
             .await;
-        let err = AssumeRoleRequest::builder()
-            .role_arn("arn:aws:iam::123456789012:role/demo")
-            .role_session_name("TestAR")
+        let err = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo", "TestAR")
             .build()
             .unwrap()
             .send(&client(&server))
@@ -437,9 +429,7 @@ async fn connection_refused_is_a_retryable_dispatch_error() {
         .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
         .build();
     let client = aws_sdk_sts::Client::from_conf(config);
-    let err = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/demo")
-        .role_session_name("TestAR")
+    let err = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo", "TestAR")
         .build()
         .unwrap()
         .send(&client)

@@ -21,9 +21,7 @@ const MIN: Duration = Duration::from_secs(60);
 const SEC: Duration = Duration::from_secs(1);
 
 fn request() -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("skew")
+    AssumeRoleRequest::builder(ROLE, "skew")
         .build()
         .unwrap()
 }
@@ -35,8 +33,7 @@ fn provider(mock: &MockSts, local: &ManualClock) -> AssumeRoleProvider {
         .sdk_config_builder()
         .retry_config(RetryConfig::disabled())
         .build();
-    AssumeRoleProvider::builder(request())
-        .sdk_config(&config)
+    AssumeRoleProvider::builder(request(), &config)
         .time_source(local.clone())
         .sleep_impl(local.clone())
         .refresh_policy(RefreshPolicy::default().jitter(0.0))
@@ -55,7 +52,7 @@ fn advance(clocks: &[&ManualClock], d: Duration) {
 async fn settle(p: &AssumeRoleProvider) {
     for _ in 0..1000 {
         tokio::time::sleep(Duration::from_millis(2)).await;
-        if !p.status().refreshing {
+        if !p.status().is_refreshing() {
             return;
         }
     }
@@ -88,7 +85,7 @@ async fn a_clock_two_hours_ahead_of_sts_neither_storms_nor_finds_fresh_credentia
     let creds = p.provide_credentials().await.unwrap();
     assert!(creds.expiry().unwrap() < local.now());
     // Less the second of uncertainty of a `Date` truncated to the second.
-    assert_eq!(p.status().expiry, Some(local.now() + HOUR - SEC));
+    assert_eq!(p.status().expiry(), Some(local.now() + HOUR - SEC));
 
     // Ten callers, a minute apart: all served, no further STS call.
     for _ in 0..10 {
@@ -130,8 +127,8 @@ async fn a_clock_behind_sts_refreshes_before_sts_expires_the_credentials() {
     let creds = p.provide_credentials().await.unwrap();
     // STS says an hour; this machine's clock would have said an hour and a half.
     assert_eq!(creds.expiry(), Some(sts.now() + HOUR));
-    assert_eq!(p.status().expiry, Some(local.now() + HOUR - SEC));
-    let refresh_at = p.status().refresh_at.unwrap();
+    assert_eq!(p.status().expiry(), Some(local.now() + HOUR - SEC));
+    let refresh_at = p.status().refresh_at().unwrap();
     // A quarter of the lifetime before the expiry, as this machine's clock judges both.
     assert_eq!(refresh_at, local.now() + (HOUR - SEC) * 3 / 4);
     // The refresh comes while STS still honours the credentials.
@@ -176,7 +173,7 @@ async fn with_sts_time_unknown_credentials_dead_by_this_clock_are_refused_with_b
     // call, and each would have been handed dead credentials.
     let calls = mock.calls(Action::AssumeRole);
     assert!(calls <= 20, "{calls} STS calls for {callers} callers");
-    assert!(p.status().expiry.is_none(), "nothing was served or kept");
+    assert!(p.status().expiry().is_none(), "nothing was served or kept");
 }
 
 #[tokio::test]
@@ -191,7 +188,7 @@ async fn short_lived_credentials_are_served_when_sts_time_is_known() {
     let p = provider(&mock, &clock);
     let creds = p.provide_credentials().await.unwrap();
     assert_eq!(creds.expiry(), Some(clock.now() + 4 * MIN));
-    assert_eq!(p.status().expiry, Some(clock.now() + 4 * MIN - SEC));
+    assert_eq!(p.status().expiry(), Some(clock.now() + 4 * MIN - SEC));
 }
 
 /// Every way STS can fail a refresh, short of answering.
@@ -224,10 +221,10 @@ async fn nothing_is_served_past_its_expiry_while_sts_fails_with_a_date_truncated
         let p = provider(&mock, &sts);
         let creds = p.provide_credentials().await.unwrap();
         let expiry = creds.expiry().unwrap();
-        let status = p.status().expiry.unwrap();
+        let status = p.status().expiry().unwrap();
         assert!(
             status <= expiry,
-            "{fault:?}: status().expiry {status:?} is after the credentials' {expiry:?}"
+            "{fault:?}: status().expiry() {status:?} is after the credentials' {expiry:?}"
         );
         // From here on STS fails every call.
         for _ in 0..500 {

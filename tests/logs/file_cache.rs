@@ -51,9 +51,7 @@ fn key() -> String {
 
 /// The request whose key is [`key`]: role B, with a generated session name.
 fn request() -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(ROLE_B)
-        .generated_session_name()
+    AssumeRoleRequest::builder_with_generated_name(ROLE_B)
         .build()
         .unwrap()
 }
@@ -111,7 +109,7 @@ fn every_reference_vector_gives_its_key() {
         base()
             .role_session_name("RoleB")
             .external_id("ext-123")
-            .duration_seconds(900)
+            .duration(Duration::from_secs(900))
             .serial_number("arn:aws:iam::123456789012:mfa/user")
             .build()
             .unwrap(),
@@ -131,10 +129,8 @@ fn every_reference_vector_gives_its_key() {
 #[test]
 fn every_request_parameter_is_hashed_as_boto3_shapes_it() {
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Lecture é","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":3600},"NumericGreaterThan":{"s3:max-keys":1.5e1}}}]}"#;
-    let request = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/deploy")
-        .role_session_name("ci-job-42")
-        .duration_seconds(1800)
+    let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "ci-job-42")
+        .duration(Duration::from_secs(1800))
         .external_id("ext-123")
         .serial_number("arn:aws:iam::123456789012:mfa/alice")
         .token_code("123456")
@@ -168,7 +164,7 @@ fn a_generated_session_name_is_left_out_of_the_key() {
         let b = AssumeRoleRequest::builder()
             .role_arn("arn:aws:iam::123456789012:role/deploy")
             .serial_number("arn:aws:iam::123456789012:mfa/alice")
-            .duration_seconds(3600);
+            .duration(Duration::from_secs(3600));
         match name {
             Some(n) => b.role_session_name(n).build().unwrap(),
             None => b.generated_session_name().build().unwrap(),

@@ -33,9 +33,7 @@ fn expiry() -> SystemTime {
 }
 
 fn request(role: &str, session: &str) -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(format!("arn:aws:iam::123456789012:role/{role}"))
-        .role_session_name(session)
+    AssumeRoleRequest::builder(format!("arn:aws:iam::123456789012:role/{role}"), session)
         .build()
         .unwrap()
 }
@@ -232,8 +230,7 @@ async fn a_cli_entry_of_another_role_renamed_to_a_providers_key_is_not_served() 
     let (_dir, cache) = folder(0o770);
     let wanted = request("RoleB", "alice");
     let provider = |request: AssumeRoleRequest| {
-        AssumeRoleProvider::builder(request)
-            .sdk_config(&mock.sdk_config())
+        AssumeRoleProvider::builder(request, &mock.sdk_config())
             .cache(cache.clone())
             .build()
             .unwrap()
@@ -285,9 +282,7 @@ async fn a_cli_entry_of_another_role_renamed_to_a_providers_key_is_not_served() 
     }
     // With a generated session name, any session of the role is this request's (the key
     // leaves the name out, as the AWS CLI does for `botocore-session-…`).
-    let generated = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/RoleB")
-        .generated_session_name()
+    let generated = AssumeRoleRequest::builder_with_generated_name("arn:aws:iam::123456789012:role/RoleB")
         .build()
         .unwrap();
     write_cli(

@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_credential_types::provider::ProvideCredentials;
 use sts_assume_role::cache::{CredentialCache, FileCache};
 use sts_assume_role::mfa::{self, TokenSource};
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy};
 
@@ -56,9 +56,7 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let mut debug_and_display = Vec::new();
 
     // One-shot with an MFA code, then the same code again (rejected as reused).
-    let request = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("leak-test")
+    let request = AssumeRoleRequest::builder(ROLE, "leak-test")
         .serial_number(mock.mfa_serial_number())
         .token_code(MFA_CODE)
         .build()
@@ -67,9 +65,7 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let reused = request.send(&mock.client()).await.unwrap_err();
     debug_and_display.push(format!("{request:?} {assumed:?} {reused:?} {reused}"));
     debug_and_display.push(format!("{:?}", TokenCode::new(MFA_CODE).unwrap()));
-    let bad_code = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("leak-test")
+    let bad_code = AssumeRoleRequest::builder(ROLE, "leak-test")
         .token_code("24681")
         .build()
         .unwrap_err();
@@ -78,13 +74,9 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     // A provider through success, an advisory refresh, failures and chaining.
     let open_role = "arn:aws:iam::123456789012:role/open";
     let provider = AssumeRoleProvider::builder(
-        AssumeRoleRequest::builder()
-            .role_arn(open_role)
-            .role_session_name("leak-test")
+        AssumeRoleRequest::builder(open_role, "leak-test")
             .build()
-            .unwrap(),
-    )
-    .sdk_config(&mock.sdk_config())
+            .unwrap(), &mock.sdk_config())
     .time_source(clock.clone())
     .refresh_policy(RefreshPolicy::default().jitter(0.0))
     .build()
@@ -95,7 +87,7 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     mock.push_fault(Action::AssumeRole, Fault::Throttling);
     provider.provide_credentials().await.unwrap();
     for _ in 0..100 {
-        if !provider.status().refreshing {
+        if !provider.status().is_refreshing() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -106,13 +98,9 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let err = provider.provide_credentials().await.unwrap_err();
     debug_and_display.push(format!("{err:?} {err} {:?}", provider.status()));
     let chained = AssumeRoleProvider::builder(
-        AssumeRoleRequest::builder()
-            .role_arn(open_role)
-            .role_session_name("hop-two")
+        AssumeRoleRequest::builder(open_role, "hop-two")
             .build()
-            .unwrap(),
-    )
-    .sdk_config(&mock.sdk_config())
+            .unwrap(), &mock.sdk_config())
     .source_credentials(mock.source_credentials())
     .time_source(clock.clone())
     .build()
@@ -134,8 +122,7 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let dir = tempfile::tempdir().unwrap();
     let file_cache = || FileCache::new(dir.path());
     let session =
-        sts_assume_role::MfaSession::builder("arn:aws:iam::123456789012:mfa/leak-test", totp)
-            .sdk_config(&totp_mock.sdk_config())
+        sts_assume_role::MfaSession::builder("arn:aws:iam::123456789012:mfa/leak-test", totp, &totp_mock.sdk_config())
             .time_source(clock.clone())
             .cache(file_cache())
             .build()
@@ -143,9 +130,7 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let session_creds = session.prefetch().await.unwrap();
     let reread = sts_assume_role::MfaSession::builder(
         "arn:aws:iam::123456789012:mfa/leak-test",
-        mfa::from_fn(|_: &mfa::MfaContext| Err(mfa::MfaError::Cancelled)),
-    )
-    .sdk_config(&totp_mock.sdk_config())
+        mfa::from_fn(|_: &mfa::MfaContext| Err(mfa::MfaError::Cancelled)), &totp_mock.sdk_config())
     .time_source(clock.clone())
     .cache(file_cache())
     .build()
@@ -153,13 +138,9 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let reread_creds = reread.prefetch().await.unwrap();
     assert_eq!(reread_creds.access_key_id(), session_creds.access_key_id());
     let cached_role = AssumeRoleProvider::builder(
-        AssumeRoleRequest::builder()
-            .role_arn(open_role)
-            .role_session_name("cached")
+        AssumeRoleRequest::builder(open_role, "cached")
             .build()
-            .unwrap(),
-    )
-    .sdk_config(&mock.sdk_config())
+            .unwrap(), &mock.sdk_config())
     .time_source(clock.clone())
     .cache(file_cache())
     .build()

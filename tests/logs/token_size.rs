@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_credential_types::provider::ProvideCredentials;
 use sts_assume_role::cache::{CredentialCache, FileCache, cli_cache_key};
 use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
-use sts_assume_role::request::TokenCode;
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, MfaSession};
 
@@ -19,9 +19,7 @@ use common::Capture;
 const ROLE: &str = "arn:aws:iam::123456789012:role/big-token";
 
 fn request(bytes: u32) -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("tokens")
+    AssumeRoleRequest::builder(ROLE, "tokens")
         .minimum_session_token_size(bytes)
         .build()
         .unwrap()
@@ -43,8 +41,7 @@ async fn a_provider_warns_once_when_the_token_nears_the_largest_sts_allows() {
     let clock = ManualClock::default();
     let mock = MockSts::builder().time_source(clock.clone()).start().await;
     // The mock pads the token to 4,096 bytes: half of its 8,192-byte stand-in for STS's limit.
-    let warned = AssumeRoleProvider::builder(request(4096))
-        .sdk_config(&mock.sdk_config())
+    let warned = AssumeRoleProvider::builder(request(4096), &mock.sdk_config())
         .time_source(clock.clone())
         .token_utilization_warning(40)
         .build()
@@ -65,8 +62,7 @@ async fn a_provider_warns_once_when_the_token_nears_the_largest_sts_allows() {
     assert!(said.contains("threshold=40"), "{said}");
 
     // The default threshold, 90 %, is not reached.
-    let quiet = AssumeRoleProvider::builder(request(4096))
-        .sdk_config(&mock.sdk_config())
+    let quiet = AssumeRoleProvider::builder(request(4096), &mock.sdk_config())
         .time_source(clock.clone())
         .build()
         .unwrap();
@@ -80,8 +76,7 @@ async fn token_size_and_utilization_are_cached_in_an_aws_cli_entry() {
     let clock = ManualClock::default();
     let mock = MockSts::builder().time_source(clock.clone()).start().await;
     let dir = tempfile::tempdir().unwrap();
-    let provider = AssumeRoleProvider::builder(request(1024))
-        .sdk_config(&mock.sdk_config())
+    let provider = AssumeRoleProvider::builder(request(1024), &mock.sdk_config())
         .time_source(clock.clone())
         .cache(FileCache::new(dir.path()))
         .build()
@@ -112,9 +107,7 @@ async fn an_mfa_session_asks_for_its_minimum_token_size_too() {
     let mock = MockSts::builder().time_source(clock.clone()).start().await;
     let session = MfaSession::builder(
         "arn:aws:iam::123456789012:mfa/alice",
-        mfa::from_fn(|_: &MfaContext| TokenCode::new("123456").map_err(MfaError::failed)),
-    )
-    .sdk_config(&mock.sdk_config())
+        mfa::from_fn(|_: &MfaContext| TokenCode::new("123456").map_err(MfaError::failed)), &mock.sdk_config())
     .minimum_session_token_size(3000)
     .mfa_devices(MfaDevices::new())
     .time_source(clock.clone())
@@ -128,9 +121,7 @@ async fn an_mfa_session_asks_for_its_minimum_token_size_too() {
 
     let err = MfaSession::builder(
         "arn:aws:iam::123456789012:mfa/alice",
-        mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)),
-    )
-    .sdk_config(&mock.sdk_config())
+        mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)), &mock.sdk_config())
     .minimum_session_token_size(4097)
     .build()
     .unwrap_err();

@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
+use sts_assume_role::AssumeRoleRequest;
 use sts_assume_role::test_util::{Action, MockSts};
 
 use super::{Args, Profiles, ROLE, SERIAL, args, config, request_from, run_against, run_with};
@@ -63,57 +64,29 @@ fn every_flag_is_read_into_the_request() {
     assert_eq!(args.profile.as_deref(), Some("dev"));
     assert_eq!(args.output, super::Output::CredentialProcess);
 
-    let request = request_from(&args);
+    let request = request_from(&args, None);
     std::fs::remove_file(&path).expect("remove the policy file");
     let request = request.expect("a valid request");
-    assert_eq!(request.role_arn().as_str(), ROLE);
-    assert_eq!(request.session_name().as_str(), "alice");
-    let arns: Vec<&str> = request.policy_arns().iter().map(|a| a.as_str()).collect();
-    assert_eq!(
-        arns,
-        [
-            "arn:aws:iam::aws:policy/ReadOnlyAccess",
-            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
-        ]
-    );
-    assert_eq!(request.policy().map(|p| p.as_str()), Some(policy));
-    assert_eq!(request.duration().map(|d| d.as_secs()), Some(1800));
-    let tags: Vec<(&str, &str)> = request
-        .tags()
-        .iter()
-        .map(|t| (t.key().as_str(), t.value().as_str()))
-        .collect();
-    assert_eq!(
-        tags,
-        [
-            ("team", "platform"),
-            ("cost center", "4 2"),
-            ("env", "prod")
-        ]
-    );
-    let transitive: Vec<&str> = request
-        .transitive_tag_keys()
-        .iter()
-        .map(|k| k.as_str())
-        .collect();
-    assert_eq!(transitive, ["team", "env"]);
-    assert_eq!(request.external_id().map(|v| v.as_str()), Some("ext-123"));
-    assert_eq!(request.serial_number().map(|v| v.as_str()), Some(SERIAL));
-    assert_eq!(request.token_code().map(|v| v.expose()), Some("123456"));
-    assert_eq!(
-        request.source_identity().map(|v| v.as_str()),
-        Some("alice@example.com")
-    );
-    let contexts: Vec<(&str, &str)> = request
-        .provided_contexts()
-        .iter()
-        .map(|c| (c.provider_arn().as_str(), c.context_assertion().as_str()))
-        .collect();
-    assert_eq!(contexts, [(PROVIDER, "c2lnbmVk==")]);
-    assert_eq!(
-        request.minimum_session_token_size().map(|m| m.as_bytes()),
-        Some(2048)
-    );
+    // The request the flags describe is the one the builder makes from the same values.
+    let expected = AssumeRoleRequest::builder(ROLE, "alice")
+        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .policy_arn("arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess")
+        .policy(policy)
+        .duration(std::time::Duration::from_secs(1800))
+        .tag("team", "platform")
+        .tag("cost center", "4 2")
+        .tag("env", "prod")
+        .transitive_tag_key("team")
+        .transitive_tag_key("env")
+        .external_id("ext-123")
+        .serial_number(SERIAL)
+        .token_code("123456")
+        .source_identity("alice@example.com")
+        .provided_context(PROVIDER, "c2lnbmVk==")
+        .minimum_session_token_size(2048)
+        .build()
+        .unwrap();
+    assert_eq!(request, expected);
 }
 
 #[test]

@@ -56,9 +56,7 @@ async fn profile_mode_asks_for_the_mfa_code_once_then_serves_the_cache() {
     assert_eq!(access_key, issued.access_key_id());
 
     // The entry is where the AWS CLI would look for this profile's role.
-    let request = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .generated_session_name()
+    let request = AssumeRoleRequest::builder_with_generated_name(ROLE)
         .serial_number(SERIAL)
         .build()
         .expect("a valid request");
@@ -125,9 +123,7 @@ async fn profile_mode_with_an_mfa_session_asks_once_for_many_role_sessions() {
     let role_entry = cache_dir.join(format!(
         "{}.json",
         cli_cache_key(
-            &AssumeRoleRequest::builder()
-                .role_arn(ROLE)
-                .generated_session_name()
+            &AssumeRoleRequest::builder_with_generated_name(ROLE)
                 .build()
                 .expect("a valid request")
         )
