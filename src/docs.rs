@@ -22,16 +22,12 @@
 /// use sts_assume_role::mfa::TerminalPrompt;
 /// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
 ///
-/// let admin = AssumeRoleProvider::builder(
-///     AssumeRoleRequest::builder()
-///         .role_arn("arn:aws:iam::222222222222:role/admin")
-///         .role_session_name("alice")
-///         .serial_number("arn:aws:iam::111111111111:mfa/alice")
-///         .build()?,
-/// )
-/// .sdk_config(&base)
-/// .mfa(TerminalPrompt::new())
-/// .build()?;
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::222222222222:role/admin", "alice")
+///     .serial_number("arn:aws:iam::111111111111:mfa/alice")
+///     .build()?;
+/// let admin = AssumeRoleProvider::builder(request, &base)
+///     .mfa(TerminalPrompt::new())
+///     .build()?;
 /// # Ok(()) }
 /// ```
 ///
@@ -53,18 +49,14 @@
 /// use sts_assume_role::mfa::TerminalPrompt;
 /// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, MfaSession};
 ///
-/// let session = MfaSession::builder("arn:aws:iam::111111111111:mfa/alice", TerminalPrompt::new())
-///     .sdk_config(&base)
+/// let serial = "arn:aws:iam::111111111111:mfa/alice";
+/// let session = MfaSession::builder(serial, TerminalPrompt::new(), &base).build()?;
+/// // No serial number in the request: the session carries the MFA.
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::222222222222:role/admin", "alice")
 ///     .build()?;
-/// let admin = AssumeRoleProvider::builder(
-///     AssumeRoleRequest::builder()
-///         .role_arn("arn:aws:iam::222222222222:role/admin")
-///         .role_session_name("alice")
-///         .build()?, // no serial number here: the session carries the MFA
-/// )
-/// .sdk_config(&base)
-/// .source_credentials(session.clone())
-/// .build()?;
+/// let admin = AssumeRoleProvider::builder(request, &base)
+///     .source_credentials(session.clone())
+///     .build()?;
 /// # Ok(()) }
 /// ```
 ///

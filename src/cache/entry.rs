@@ -222,9 +222,7 @@ impl CachedCredentials {
     /// use sts_assume_role::{AssumeRoleRequest, AssumedRoleUser};
     /// use sts_assume_role::cache::CachedCredentials;
     ///
-    /// let request = AssumeRoleRequest::builder()
-    ///     .role_arn("arn:aws:iam::111111111111:role/team/RoleB")
-    ///     .role_session_name("alice")
+    /// let request = AssumeRoleRequest::builder("arn:aws:iam::111111111111:role/team/RoleB", "alice")
     ///     .build()?;
     /// let entry = |arn: &str| {
     ///     CachedCredentials::new("ASIAEXAMPLE", "secret", "token", UNIX_EPOCH + Duration::from_secs(1))

@@ -1,6 +1,5 @@
 //! What can go wrong storing or loading a cache entry.
 
-use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -21,8 +20,8 @@ pub enum CacheError {
     /// A file system operation failed.
     #[error("cannot {operation} {}", path.display())]
     Io {
-        /// What was being done.
-        operation: CacheOperation,
+        /// What was being done, e.g. `read the cache file`.
+        operation: &'static str,
         /// The file or directory it was done to.
         path: PathBuf,
         /// The cause.
@@ -51,7 +50,7 @@ pub enum CacheError {
 impl CacheError {
     pub(crate) fn io(operation: CacheOperation, path: &Path, source: io::Error) -> Self {
         CacheError::Io {
-            operation,
+            operation: operation.what(),
             path: path.to_owned(),
             source,
         }
@@ -81,10 +80,10 @@ impl CacheError {
     }
 }
 
-/// The file system operation a [`CacheError::Io`] names.
+/// The file system operations of [`FileCache`](super::FileCache), named in a
+/// [`CacheError::Io`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum CacheOperation {
+pub(crate) enum CacheOperation {
     /// Creating the cache directory.
     CreateDir,
     /// Reading a cache file.
@@ -95,13 +94,13 @@ pub enum CacheOperation {
     Replace,
 }
 
-impl fmt::Display for CacheOperation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl CacheOperation {
+    fn what(self) -> &'static str {
+        match self {
             CacheOperation::CreateDir => "create the cache directory",
             CacheOperation::Read => "read the cache file",
             CacheOperation::Write => "write the temporary cache file",
             CacheOperation::Replace => "replace the cache file",
-        })
+        }
     }
 }

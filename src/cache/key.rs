@@ -25,9 +25,7 @@ use crate::request::AssumeRoleRequest;
 /// use sts_assume_role::AssumeRoleRequest;
 /// use sts_assume_role::cache::cli_cache_key;
 ///
-/// let request = AssumeRoleRequest::builder()
-///     .role_arn("arn:aws:iam::111111111111:role/RoleB")
-///     .role_session_name("RoleB")
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::111111111111:role/RoleB", "RoleB")
 ///     .build()?;
 /// // The file `~/.aws/cli/cache/<key>.json` the AWS CLI reads for this role.
 /// assert_eq!(cli_cache_key(&request), "62c7b921fd0528627faa2fd4db78bad7ec0c1056");

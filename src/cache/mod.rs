@@ -23,9 +23,7 @@
 //! # let dir = tempfile::tempdir()?;
 //! // `FileCache::aws_cli()` is the AWS CLI's own directory.
 //! let cache = FileCache::new(dir.path());
-//! let request = AssumeRoleRequest::builder()
-//!     .role_arn("arn:aws:iam::111111111111:role/RoleB")
-//!     .generated_session_name()
+//! let request = AssumeRoleRequest::builder_with_generated_name("arn:aws:iam::111111111111:role/RoleB")
 //!     .build()?;
 //! let now = SystemTime::now();
 //! assert!(cache::load_for(&cache, &request, now, AWS_CLI_MIN_REMAINING)?.is_none());
@@ -67,7 +65,8 @@ use std::fmt;
 use std::time::Duration;
 
 pub use entry::CachedCredentials;
-pub use error::{CacheError, CacheOperation};
+pub use error::CacheError;
+pub(crate) use error::CacheOperation;
 pub use file::FileCache;
 pub use key::{cli_cache_key, session_cache_key};
 pub use read::load_for;

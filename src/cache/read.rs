@@ -38,9 +38,7 @@ use crate::request::AssumeRoleRequest;
 /// # let dir = tempfile::tempdir()?;
 /// # let cache = FileCache::new(dir.path());
 /// // let cache = FileCache::aws_cli().ok_or("no home directory")?;
-/// let request = AssumeRoleRequest::builder()
-///     .role_arn("arn:aws:iam::111111111111:role/RoleB")
-///     .generated_session_name()
+/// let request = AssumeRoleRequest::builder_with_generated_name("arn:aws:iam::111111111111:role/RoleB")
 ///     .build()?;
 /// match cache::load_for(&cache, &request, SystemTime::now(), AWS_CLI_MIN_REMAINING)? {
 ///     Some(credentials) => println!("cached: {}", credentials.access_key_id()),

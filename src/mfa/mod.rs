@@ -102,17 +102,17 @@ impl MfaContext {
     /// message): it names the device and the role, and says why a new code is needed after a
     /// rejected or reused one.
     ///
+    /// # Examples
+    ///
     /// ```
     /// use sts_assume_role::mfa::{MfaContext, MfaReason};
-    /// use sts_assume_role::request::SerialNumber;
     ///
-    /// let serial = SerialNumber::new("arn:aws:iam::111111111111:mfa/alice")?;
+    /// let serial = "arn:aws:iam::111111111111:mfa/alice";
     /// let ctx = MfaContext::new(serial, None, MfaReason::Rejected, 2);
     /// assert_eq!(
     ///     ctx.question(),
     ///     "STS rejected that code. MFA code for arn:aws:iam::111111111111:mfa/alice: "
     /// );
-    /// # Ok::<(), sts_assume_role::InvalidParameter>(())
     /// ```
     pub fn question(&self) -> String {
         let why = match self.reason {
@@ -226,7 +226,7 @@ impl<T: TokenSource + ?Sized> TokenSource for Box<T> {
 /// A [`TokenSource`] from a synchronous closure. It runs on the async task, so it should not
 /// block for long; for a blocking prompt use [`TerminalPrompt`] or [`from_async_fn`] with
 /// `spawn_blocking`.
-pub fn from_fn<F>(f: F) -> FnSource<F>
+pub fn from_fn<F>(f: F) -> impl TokenSource
 where
     F: Fn(&MfaContext) -> Result<TokenCode, MfaError> + Send + Sync,
 {
@@ -234,7 +234,7 @@ where
 }
 
 /// A [`TokenSource`] from an async closure (a closure returning a future).
-pub fn from_async_fn<F, Fut>(f: F) -> AsyncFnSource<F>
+pub fn from_async_fn<F, Fut>(f: F) -> impl TokenSource
 where
     F: Fn(MfaContext) -> Fut + Send + Sync,
     Fut: Future<Output = Result<TokenCode, MfaError>> + Send + 'static,
@@ -243,7 +243,7 @@ where
 }
 
 /// See [`from_fn`].
-pub struct FnSource<F>(F);
+struct FnSource<F>(F);
 
 impl<F> fmt::Debug for FnSource<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -262,7 +262,7 @@ where
 }
 
 /// See [`from_async_fn`].
-pub struct AsyncFnSource<F>(F);
+struct AsyncFnSource<F>(F);
 
 impl<F> fmt::Debug for AsyncFnSource<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -45,9 +45,7 @@ use fetch::{StsFetch, Subject};
 /// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
 ///
 /// let base = aws_config::load_defaults(BehaviorVersion::latest()).await;
-/// let request = AssumeRoleRequest::builder()
-///     .role_arn("arn:aws:iam::123456789012:role/reader")
-///     .role_session_name("reader")
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/reader", "reader")
 ///     .build()?;
 /// let provider = AssumeRoleProvider::builder(request, &base).build()?;
 ///
@@ -295,6 +293,17 @@ impl ProvideCredentials for AssumeRoleProvider {
 ///     .mfa(TerminalPrompt::new()) // a fresh code for each AssumeRole
 ///     .build()?;
 /// # Ok(()) }
+/// ```
+///
+/// STS access is required: there is no builder without it.
+///
+/// ```compile_fail
+/// use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest};
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/demo", "demo")
+///     .build()
+///     .unwrap();
+/// // No SdkConfig.
+/// let provider = AssumeRoleProvider::builder(request).build();
 /// ```
 #[must_use]
 pub struct AssumeRoleProviderBuilder {

@@ -61,38 +61,37 @@ use std::time::{Duration, SystemTime};
 /// it is also given a [`sleep_impl`](crate::AssumeRoleProviderBuilder::sleep_impl) that follows
 /// that clock (for tests, a `ManualClock` is both).
 #[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
 pub struct RefreshPolicy {
     /// The advisory window as a fraction of the credentials' lifetime. Default 0.25.
-    pub advisory_fraction: f64,
+    pub(crate) advisory_fraction: f64,
     /// The longest advisory window. Default 15 minutes.
-    pub advisory_max: Duration,
+    pub(crate) advisory_max: Duration,
     /// The mandatory window as a fraction of the lifetime. Default 1/12.
-    pub mandatory_fraction: f64,
+    pub(crate) mandatory_fraction: f64,
     /// The longest mandatory window. Default 5 minutes.
-    pub mandatory_max: Duration,
+    pub(crate) mandatory_max: Duration,
     /// How much earlier than the advisory window a refresh may start, at random, as a
     /// fraction of that window. 0 turns jitter off. Default 0.5.
-    pub jitter: f64,
+    pub(crate) jitter: f64,
     /// While valid credentials are held, the scale of the first retry after a retryable
     /// failure: it comes after half to all of this, the next after twice that, and so on.
     /// Default 10 minutes (the first retry 300 to 600 s after the failure).
-    pub backoff_base: Duration,
+    pub(crate) backoff_base: Duration,
     /// While valid credentials are held, the cap on that scale: no retry waits longer, except
     /// that one comes before they expire. Default 10 minutes.
-    pub backoff_max: Duration,
+    pub(crate) backoff_max: Duration,
     /// With no valid credentials held (a first load, or after expiry), the scale of the first
     /// retry. Default 1 second (0.5 to 1 s).
-    pub expired_backoff_base: Duration,
+    pub(crate) expired_backoff_base: Duration,
     /// With no valid credentials held, the cap on that scale (30 to 60 s by default). Default
     /// 60 seconds.
-    pub expired_backoff_max: Duration,
+    pub(crate) expired_backoff_max: Duration,
     /// How long a non-retryable failure is remembered and returned without calling STS.
     /// Default 10 seconds.
-    pub error_ttl: Duration,
+    pub(crate) error_ttl: Duration,
     /// Which providers refresh on a timer, with no caller. Default
     /// [`ScheduledRefresh::Unattended`].
-    pub scheduled: ScheduledRefresh,
+    pub(crate) scheduled: ScheduledRefresh,
 }
 
 /// Which providers refresh on a timer (see [`RefreshPolicy`]).
@@ -205,7 +204,7 @@ impl RefreshPolicy {
     }
 
     /// The advisory and mandatory window lengths for credentials that live `lifetime`.
-    pub fn windows(&self, lifetime: Duration) -> (Duration, Duration) {
+    pub(crate) fn windows(&self, lifetime: Duration) -> (Duration, Duration) {
         let scale =
             |fraction: f64, max: Duration| lifetime.mul_f64(fraction.clamp(0.0, 1.0)).min(max);
         let mandatory = scale(self.mandatory_fraction, self.mandatory_max);

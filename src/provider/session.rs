@@ -38,18 +38,13 @@ use aws_types::SdkConfig;
 ///
 /// // Long-term IAM user keys.
 /// let base = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-/// let session = MfaSession::builder("arn:aws:iam::123456789012:mfa/alice", TerminalPrompt::new())
-///     .sdk_config(&base)
+/// let serial = "arn:aws:iam::123456789012:mfa/alice";
+/// let session = MfaSession::builder(serial, TerminalPrompt::new(), &base).build()?;
+/// let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/admin", "alice")
 ///     .build()?;
-/// let admin = AssumeRoleProvider::builder(
-///     AssumeRoleRequest::builder()
-///         .role_arn("arn:aws:iam::123456789012:role/admin")
-///         .role_session_name("alice")
-///         .build()?,
-/// )
-/// .sdk_config(&base)
-/// .source_credentials(session.clone())
-/// .build()?;
+/// let admin = AssumeRoleProvider::builder(request, &base)
+///     .source_credentials(session.clone())
+///     .build()?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
@@ -57,7 +52,16 @@ pub struct MfaSession {
     handle: Handle,
 }
 
-/// Builds an [`MfaSession`]: from [`MfaSession::builder`].
+/// Builds an [`MfaSession`]: from [`MfaSession::builder`], with the MFA device, the source
+/// of its codes and STS access it requires.
+///
+/// ```compile_fail
+/// use sts_assume_role::MfaSession;
+/// use sts_assume_role::mfa::TerminalPrompt;
+/// // No SdkConfig: GetSessionToken has to be reached somehow.
+/// let session = MfaSession::builder("arn:aws:iam::123456789012:mfa/alice", TerminalPrompt::new())
+///     .build();
+/// ```
 #[must_use]
 pub struct MfaSessionBuilder {
     serial: Result<SerialNumber, InvalidParameter>,

@@ -404,9 +404,9 @@ pub(crate) struct SessionDuration(u32);
 
 impl SessionDuration {
     /// The shortest session STS grants: 15 minutes.
-    pub(crate) const MIN: SessionDuration = SessionDuration(900);
+    const MIN: u64 = 900;
     /// The longest session AssumeRole grants: 12 hours.
-    pub(crate) const MAX: SessionDuration = SessionDuration(43_200);
+    const MAX: u64 = 43_200;
     /// What STS grants when `DurationSeconds` is left out: 1 hour.
     pub(crate) const DEFAULT: SessionDuration = SessionDuration(3600);
     /// The most STS allows when the caller is an assumed role: 1 hour.
@@ -414,7 +414,7 @@ impl SessionDuration {
 
     /// Validates a number of seconds.
     pub(crate) fn from_secs(secs: u64) -> Result<Self, InvalidParameter> {
-        if !(900..=43_200).contains(&secs) {
+        if !(Self::MIN..=Self::MAX).contains(&secs) {
             return Err(InvalidParameter::new(
                 Parameter::DurationSeconds,
                 "must be 900-43200 seconds",
