@@ -102,22 +102,18 @@ fn every_reference_vector_gives_its_key() {
     ];
     // The first four vectors of the reference, as requests (the fifth session name is not
     // valid for STS; a unit test of the hashing checks that one).
-    let base = || AssumeRoleRequest::builder().role_arn(ROLE_B);
+    let generated = || AssumeRoleRequest::builder_with_generated_name(ROLE_B);
+    let named = || AssumeRoleRequest::builder(ROLE_B, "RoleB");
     let requests = [
-        base().generated_session_name().build().unwrap(),
-        base().role_session_name("RoleB").build().unwrap(),
-        base()
-            .role_session_name("RoleB")
+        generated().build().unwrap(),
+        named().build().unwrap(),
+        named()
             .external_id("ext-123")
             .duration(Duration::from_secs(900))
             .serial_number("arn:aws:iam::123456789012:mfa/user")
             .build()
             .unwrap(),
-        base()
-            .generated_session_name()
-            .policy(policy)
-            .build()
-            .unwrap(),
+        generated().policy(policy).build().unwrap(),
     ];
     for (request, want) in requests.iter().zip(&vectors) {
         assert_eq!(cli_cache_key(request), *want, "{request:?}");
@@ -129,11 +125,17 @@ fn every_reference_vector_gives_its_key() {
 #[test]
 fn every_request_parameter_is_hashed_as_boto3_shapes_it() {
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Lecture é","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":3600},"NumericGreaterThan":{"s3:max-keys":1.5e1}}}]}"#;
-    let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "ci-job-42")
+    let with_code = |code: Option<&str>| {
+        let b = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "ci-job-42");
+        match code {
+            Some(code) => b.token_code(code),
+            None => b,
+        }
+    };
+    let request = with_code(Some("123456"))
         .duration(Duration::from_secs(1800))
         .external_id("ext-123")
         .serial_number("arn:aws:iam::123456789012:mfa/alice")
-        .token_code("123456")
         .policy(policy)
         .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
         .policy_arn("arn:aws:iam::123456789012:policy/Extra")
@@ -152,23 +154,39 @@ fn every_request_parameter_is_hashed_as_boto3_shapes_it() {
         "966cadd4b9243067620b693e4adacdecdaebabb5"
     );
     // The MFA code is never part of the key.
-    assert_eq!(
-        cli_cache_key(&request.without_token_code()),
-        cli_cache_key(&request)
-    );
+    let other_code = with_code(Some("654321"))
+        .duration(Duration::from_secs(1800))
+        .external_id("ext-123")
+        .serial_number("arn:aws:iam::123456789012:mfa/alice")
+        .policy(policy)
+        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+        .policy_arn("arn:aws:iam::123456789012:policy/Extra")
+        .tag("team", "platform")
+        .tag("Project", "Zeta éclair")
+        .transitive_tag_key("team")
+        .source_identity("alice")
+        .provided_context(
+            "arn:aws:iam::aws:contextProvider/IdentityCenter",
+            "assertion-value-1234",
+        )
+        .build()
+        .unwrap();
+    assert_ne!(other_code, request);
+    assert_eq!(cli_cache_key(&other_code), cli_cache_key(&request));
 }
 
 #[test]
 fn a_generated_session_name_is_left_out_of_the_key() {
     let request = |name: Option<&str>| {
-        let b = AssumeRoleRequest::builder()
-            .role_arn("arn:aws:iam::123456789012:role/deploy")
-            .serial_number("arn:aws:iam::123456789012:mfa/alice")
-            .duration(Duration::from_secs(3600));
-        match name {
-            Some(n) => b.role_session_name(n).build().unwrap(),
-            None => b.generated_session_name().build().unwrap(),
-        }
+        let role = "arn:aws:iam::123456789012:role/deploy";
+        let b = match name {
+            Some(n) => AssumeRoleRequest::builder(role, n),
+            None => AssumeRoleRequest::builder_with_generated_name(role),
+        };
+        b.serial_number("arn:aws:iam::123456789012:mfa/alice")
+            .duration(Duration::from_secs(3600))
+            .build()
+            .unwrap()
     };
     // Computed with Python, as above.
     assert_eq!(

@@ -170,7 +170,7 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
         std::io::sink(),
     );
     let ctx = mfa::MfaContext::new(
-        "arn:aws:iam::123456789012:mfa/leak-test".parse().unwrap(),
+        "arn:aws:iam::123456789012:mfa/leak-test",
         Some(ROLE.to_owned()),
         mfa::MfaReason::Refresh,
         1,
