@@ -59,6 +59,7 @@ mod clock;
 pub mod docs;
 mod error;
 pub mod mfa;
+pub mod process;
 pub mod profile;
 mod provider;
 pub mod request;
