@@ -288,21 +288,30 @@ async fn answer(
     }
 }
 
-/// The status and `Code` for a provider's failure: 503 when retrying may help.
+/// The status and `Code` for a provider's failure: 503 when retrying may help (this crate's
+/// error says so, or the provider timed out or failed in a way the SDK deems transient), else
+/// 500.
 fn classify(failure: &CredentialsError) -> (StatusCode, &'static str) {
-    match failure {
-        CredentialsError::ProviderTimedOut(_) => {
-            (StatusCode::SERVICE_UNAVAILABLE, "ProviderTimedOut")
-        }
-        CredentialsError::ProviderError(_) => (StatusCode::SERVICE_UNAVAILABLE, "ProviderError"),
-        CredentialsError::CredentialsNotLoaded(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "CredentialsNotLoaded")
-        }
-        CredentialsError::InvalidConfiguration(_) => {
-            (StatusCode::INTERNAL_SERVER_ERROR, "InvalidConfiguration")
-        }
-        _ => (StatusCode::INTERNAL_SERVER_ERROR, "Unhandled"),
-    }
+    let code = match failure {
+        CredentialsError::ProviderTimedOut(_) => "ProviderTimedOut",
+        CredentialsError::ProviderError(_) => "ProviderError",
+        CredentialsError::CredentialsNotLoaded(_) => "CredentialsNotLoaded",
+        CredentialsError::InvalidConfiguration(_) => "InvalidConfiguration",
+        _ => "Unhandled",
+    };
+    let retryable = match crate::Error::find_in(failure) {
+        Some(error) => error.is_retryable(),
+        None => matches!(
+            failure,
+            CredentialsError::ProviderTimedOut(_) | CredentialsError::ProviderError(_)
+        ),
+    };
+    let status = if retryable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    (status, code)
 }
 
 /// The protocol's answer, as the ECS agent writes it.
