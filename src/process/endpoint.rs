@@ -288,18 +288,21 @@ async fn answer(
     }
 }
 
-/// The status and `Code` for a provider's failure: 503 when retrying may help (this crate's
-/// error says so, or the provider timed out or failed in a way the SDK deems transient), else
-/// 500.
-fn classify(failure: &CredentialsError) -> (StatusCode, &'static str) {
-    let code = match failure {
-        CredentialsError::ProviderTimedOut(_) => "ProviderTimedOut",
-        CredentialsError::ProviderError(_) => "ProviderError",
-        CredentialsError::CredentialsNotLoaded(_) => "CredentialsNotLoaded",
-        CredentialsError::InvalidConfiguration(_) => "InvalidConfiguration",
-        _ => "Unhandled",
+/// The status and `Code` for a provider's failure. The code is STS's when this crate's error
+/// carries one (`AccessDenied`), else the kind of failure. The status is 503 when retrying
+/// may help (this crate's error says so, or the SDK's kind is a timeout or a provider error),
+/// else 500.
+fn classify(failure: &CredentialsError) -> (StatusCode, &str) {
+    let ours = crate::Error::find_in(failure);
+    let code = match (ours.and_then(crate::Error::sts_code), failure) {
+        (Some(sts), _) => sts.as_str(),
+        (None, CredentialsError::ProviderTimedOut(_)) => "ProviderTimedOut",
+        (None, CredentialsError::ProviderError(_)) => "ProviderError",
+        (None, CredentialsError::CredentialsNotLoaded(_)) => "CredentialsNotLoaded",
+        (None, CredentialsError::InvalidConfiguration(_)) => "InvalidConfiguration",
+        (None, _) => "Unhandled",
     };
-    let retryable = match crate::Error::find_in(failure) {
+    let retryable = match ours {
         Some(error) => error.is_retryable(),
         None => matches!(
             failure,
