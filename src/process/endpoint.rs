@@ -60,7 +60,9 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// - When the provider fails, the answer is a `500` (or `503` when retrying may help) with a
 ///   JSON `Code` and `Message` that say what happened, without secrets. The AWS CLI and most
 ///   SDKs show that message; the Rust SDK (aws-config 1.13) shows only the status.
-/// - Dropping the endpoint closes it: the port, and any connection still open.
+/// - Dropping the endpoint stops it: the runtime closes the port and every connection still
+///   open as soon as it next runs the endpoint's task; [`shutdown`](Self::shutdown) waits for
+///   that.
 ///
 /// Credentials without a session token or an expiry (long-term keys) are not served: the
 /// protocol carries temporary credentials only, and the SDKs refuse an answer without them.
