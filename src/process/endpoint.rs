@@ -295,8 +295,8 @@ async fn answer(
 /// may help (this crate's error says so, or the SDK's kind is a timeout or a provider error),
 /// else 500.
 fn classify(failure: &CredentialsError) -> (StatusCode, &str) {
-    let ours = crate::Error::find_in(failure);
-    let code = match (ours.and_then(crate::Error::sts_code), failure) {
+    let ours = crate::error::Error::find_in(failure);
+    let code = match (ours.and_then(crate::error::Error::sts_code), failure) {
         (Some(sts), _) => sts.as_str(),
         (None, CredentialsError::ProviderTimedOut(_)) => "ProviderTimedOut",
         (None, CredentialsError::ProviderError(_)) => "ProviderError",
