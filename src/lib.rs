@@ -15,6 +15,9 @@
 //!   [`FileCache`](cache::FileCache)).
 //! - [`builder`]: the one [`ProviderBuilder`](builder::ProviderBuilder) of every kind of
 //!   provider, with the settings they share written once.
+//! - [`process`]: credentials for child processes (the AWS CLI, terraform, any SDK program):
+//!   a local container-credentials endpoint that keeps them fresh (feature
+//!   `credentials-endpoint`), or static exports.
 //! - [`test_util`] (feature `test-util`): a mock STS speaking the real wire protocol.
 //!
 //! ```no_run
@@ -59,6 +62,7 @@ mod clock;
 pub mod docs;
 mod error;
 pub mod mfa;
+pub mod process;
 pub mod profile;
 mod provider;
 pub mod request;
