@@ -34,8 +34,9 @@ const STEP_MARGIN: Duration = Duration::from_secs(1);
 ///   your YubiKey", "vault is locked") reaches them as it is written, and is never logged;
 /// - its standard output, with surrounding whitespace trimmed, must be a code (six digits);
 /// - it is killed when it takes longer than the [`timeout`](Self::timeout) (60 s unless set),
-///   or when the provider stops waiting for it. Only the command itself is killed: a shell
-///   runs the last command of `sh -c` in its own place, but a script's children live on;
+///   or when the provider stops waiting for it. Only the process started is killed, not
+///   processes it started in turn (common shells run a lone command of `sh -c` in their own
+///   place, so `sh -c 'op item get …'` kills `op`; a script's children live on);
 /// - asked again for a code the device has just used, it first waits for the next 30-second
 ///   step, as a code from a TOTP device changes only then.
 ///
