@@ -21,6 +21,8 @@ pub(super) mod key {
     pub(crate) const SOURCE_PROFILE: &str = "source_profile";
     pub(crate) const CREDENTIAL_SOURCE: &str = "credential_source";
     pub(crate) const MFA_SERIAL: &str = "mfa_serial";
+    /// aws-vault's: a command line whose standard output is the MFA code.
+    pub(crate) const MFA_PROCESS: &str = "mfa_process";
     pub(crate) const EXTERNAL_ID: &str = "external_id";
     pub(crate) const ROLE_SESSION_NAME: &str = "role_session_name";
     pub(crate) const DURATION_SECONDS: &str = "duration_seconds";
@@ -182,12 +184,26 @@ impl ChainSource {
 }
 
 /// One role of a chain: the profile that names it and the request that assumes it.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct ChainRole {
     profile: String,
     request: AssumeRoleRequest,
+    /// `mfa_process`, for a role with `mfa_serial`: never shown (it may hold a TOTP seed).
+    mfa_process: Option<String>,
     /// Where the keys that matter later are (the file each is in).
     keys: Vec<Location>,
+}
+
+impl std::fmt::Debug for ChainRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `mfa_process` may hold a secret (`oathtool --totp -b SEED`): whether it is set only.
+        f.debug_struct("ChainRole")
+            .field("profile", &self.profile)
+            .field("request", &self.request)
+            .field("mfa_process", &self.mfa_process.as_ref().map(|_| "(set)"))
+            .field("keys", &self.keys)
+            .finish()
+    }
 }
 
 impl ChainRole {
@@ -205,6 +221,11 @@ impl ChainRole {
 
     pub(super) fn into_parts(self) -> (String, AssumeRoleRequest) {
         (self.profile, self.request)
+    }
+
+    /// The command line of `mfa_process`, when the role has one with its `mfa_serial`.
+    pub(super) fn mfa_process(&self) -> Option<&str> {
+        self.mfa_process.as_deref()
     }
 
     /// Where `key` of this role's profile is.
@@ -620,8 +641,20 @@ fn role(profile: View<'_>) -> Result<ChainRole, ProfileError> {
     if let Some(v) = profile.get(key::DURATION_SECONDS) {
         builder = builder.duration(duration(v).map_err(invalid(key::DURATION_SECONDS))?);
     }
+    let mut mfa_process = None;
     if let Some(v) = profile.get(key::MFA_SERIAL) {
         builder = builder.serial_number(SerialNumber::new(v).map_err(invalid(key::MFA_SERIAL))?);
+        // As aws-vault reads it: a command line, whose standard output is the code. Without
+        // `mfa_serial` no code is asked for, and it is not read.
+        mfa_process = match profile.get(key::MFA_PROCESS).map(str::trim) {
+            Some("") => {
+                return Err(ProfileError::invalid_value(
+                    profile.at(key::MFA_PROCESS),
+                    EmptyCommand,
+                ));
+            }
+            other => other.map(str::to_owned),
+        };
     }
     // Each value was parsed above, so the request breaks no rule; should it, the first problem
     // is reported at its key.
@@ -634,12 +667,23 @@ fn role(profile: View<'_>) -> Result<ChainRole, ProfileError> {
     Ok(ChainRole {
         profile: profile.name.to_owned(),
         request,
-        keys: [key::ROLE_ARN, key::MFA_SERIAL, key::DURATION_SECONDS]
-            .into_iter()
-            .map(|k| profile.at(k))
-            .collect(),
+        mfa_process,
+        keys: [
+            key::ROLE_ARN,
+            key::MFA_SERIAL,
+            key::DURATION_SECONDS,
+            key::MFA_PROCESS,
+        ]
+        .into_iter()
+        .map(|k| profile.at(k))
+        .collect(),
     })
 }
+
+/// `mfa_process` is set but empty.
+#[derive(Debug, thiserror::Error)]
+#[error("must be a command line that prints an MFA code, run with `sh -c`; it is empty")]
+struct EmptyCommand;
 
 fn duration(value: &str) -> Result<SessionDuration, InvalidParameter> {
     let secs = value.trim().parse::<u64>().map_err(|_| {

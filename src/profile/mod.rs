@@ -40,7 +40,8 @@
 //! | `role_session_name` | `RoleSessionName`; else a generated `sts-assume-role-<unix seconds>` |
 //! | `external_id` | `ExternalId` |
 //! | `duration_seconds` | `DurationSeconds` (at most 3600 for a role assumed with another role's credentials, or with an MFA session's under [`mfa_session`](ProviderBuilder::mfa_session)) |
-//! | `mfa_serial` | `SerialNumber`; codes come from the builder's [`mfa`](ProviderBuilder::mfa) source |
+//! | `mfa_serial` | `SerialNumber`; codes come from `mfa_process`, else the builder's [`mfa`](ProviderBuilder::mfa) source |
+//! | `mfa_process` | aws-vault's: with `mfa_serial`, a command line run with `sh -c` whose standard output is the code ([`CommandSource::shell`](crate::mfa::CommandSource::shell)); it wins over the builder's source for this role |
 //! | `region` | of the selected profile: the region of every STS call of the chain |
 //!
 //! At the bottom of the chain, the source, looked for in the SDK's order (aws-config's
@@ -105,7 +106,7 @@ pub use delegate::SourceError;
 pub use env::Environment;
 pub use error::{Location, ProfileError, ProfileErrorKind};
 
-use crate::mfa::TokenSource;
+use crate::mfa::{CommandSource, TokenSource};
 use crate::provider::fetch::chaining_rule;
 use crate::provider::session::session_duration_rule;
 use crate::provider::{AssumeRoleProvider, MfaSession, NoSts, ProviderBuilder, WithSts};
@@ -124,8 +125,17 @@ pub fn from_env_profile() -> ProviderBuilder<ForProfile> {
 }
 
 impl<S> ProviderBuilder<ForProfile, S> {
-    /// Where MFA codes come from, for every role of the chain that has an `mfa_serial`.
-    /// Required when one has.
+    /// Where MFA codes come from, for every role of the chain that has an `mfa_serial` and no
+    /// `mfa_process`. Required when one has.
+    ///
+    /// A role whose profile has `mfa_process` runs that command instead, with `sh -c`, as
+    /// aws-vault does (where `mfa_process` also wins over the prompt chosen on the command
+    /// line): the profile names how codes for that device are had, which a program asking
+    /// for every profile alike does not know. The command is
+    /// [interactive](crate::mfa::TokenSource::interactive); to say it answers by itself, give
+    /// the same command here as [`CommandSource::shell`](crate::mfa::CommandSource::shell)`(…)`
+    /// `.`[`unattended`](crate::mfa::CommandSource::unattended)`()` and leave `mfa_process`
+    /// out of the profile.
     pub fn mfa(mut self, source: impl TokenSource + 'static) -> Self {
         self.kind.mfa = Some(Arc::new(source));
         self
@@ -198,9 +208,9 @@ impl<S> ProviderBuilder<ForProfile, S> {
         }
         // The first role with an `mfa_serial` is assumed with an MFA session's credentials
         // under `mfa_session`, which AWS limits to an hour as it limits role chaining.
-        if let (Some(_), Some(_), Some(first)) =
-            (self.kind.mfa_session, &self.kind.mfa, chain.roles().first())
+        if let (Some(_), Some(first)) = (self.kind.mfa_session, chain.roles().first())
             && first.request().serial_number().is_some()
+            && (self.kind.mfa.is_some() || first.mfa_process().is_some())
             && let Some(broken) = first.request().duration().and_then(chaining_rule)
         {
             return Err(ProfileError::invalid_value(
@@ -212,7 +222,7 @@ impl<S> ProviderBuilder<ForProfile, S> {
             && let Some(role) = chain
                 .roles()
                 .iter()
-                .find(|r| r.request().serial_number().is_some())
+                .find(|r| r.request().serial_number().is_some() && r.mfa_process().is_none())
         {
             return Err(ProfileError::at(
                 ProfileErrorKind::MfaSourceMissing,
@@ -247,6 +257,7 @@ impl<S> ProviderBuilder<ForProfile, S> {
         let mut top = None;
         for (i, role) in roles.into_iter().enumerate() {
             let at = role.location(key::ROLE_ARN);
+            let mfa = role_mfa(&role, mfa.as_ref());
             let (_, mut request) = role.into_parts();
             if let (0, Some(duration), Some(serial), Some(mfa)) =
                 (i, mfa_session, request.serial_number(), &mfa)
@@ -322,6 +333,20 @@ impl ProviderBuilder<ForProfile, WithSts> {
         self.check(&chain)?;
         let sts = self.sts.0.clone();
         self.assemble(chain, sts)
+    }
+}
+
+/// Where a role's codes come from: its profile's `mfa_process` (as aws-vault runs it, with
+/// `sh -c`), else the builder's source. Only roles with an `mfa_serial` ask for codes.
+fn role_mfa(
+    role: &ChainRole,
+    builder_source: Option<&Arc<dyn TokenSource>>,
+) -> Option<Arc<dyn TokenSource>> {
+    match role.mfa_process() {
+        Some(command_line) => Some(Arc::new(
+            CommandSource::shell(command_line).named(role.location(key::MFA_PROCESS).to_string()),
+        )),
+        None => builder_source.cloned(),
     }
 }
 
