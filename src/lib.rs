@@ -13,6 +13,9 @@
 //!   provider's builder. Links, renamed entries and loose folders never get one role's
 //!   credentials served for another, and crashed writers' temporary files are cleaned up (see
 //!   [`FileCache`](cache::FileCache)).
+//! - [`process`]: credentials for child processes (the AWS CLI, terraform, any SDK program):
+//!   a local container-credentials endpoint that keeps them fresh (feature
+//!   `credentials-endpoint`), or static exports.
 //! - [`test_util`] (feature `test-util`): a mock STS speaking the real wire protocol.
 //!
 //! Each provider has its builder ([`AssumeRoleProviderBuilder`], [`MfaSessionBuilder`],
@@ -66,6 +69,7 @@ mod clock;
 pub mod docs;
 mod error;
 pub mod mfa;
+pub mod process;
 pub mod profile;
 mod provider;
 mod request;

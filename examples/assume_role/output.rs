@@ -10,6 +10,7 @@ use aws_smithy_types::date_time::Format;
 use serde::Serialize;
 use serde_json::ser::PrettyFormatter;
 use sts_assume_role::AssumedRole;
+use sts_assume_role::process::{ChildEnv, credential_process_json};
 
 /// The output formats of `--output`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -80,26 +81,16 @@ fn write_session(
             },
         ),
         Output::Env => {
-            for (name, value) in [
-                ("AWS_ACCESS_KEY_ID", credentials.access_key_id()),
-                ("AWS_SECRET_ACCESS_KEY", secret_access_key),
-                ("AWS_SESSION_TOKEN", session_token),
-                ("AWS_CREDENTIAL_EXPIRATION", &expiration),
-            ] {
+            let env = ChildEnv::from_credentials(credentials).map_err(io::Error::other)?;
+            for (name, value) in env.vars() {
                 writeln!(out, "export {name}={}", sh_quote(value))?;
             }
             Ok(())
         }
-        Output::CredentialProcess => write_json(
-            out,
-            &CredentialProcess {
-                version: 1,
-                access_key_id: credentials.access_key_id(),
-                secret_access_key,
-                session_token,
-                expiration,
-            },
-        ),
+        Output::CredentialProcess => {
+            let json = credential_process_json(credentials).map_err(io::Error::other)?;
+            writeln!(out, "{json}")
+        }
     }
 }
 
@@ -134,17 +125,6 @@ struct CliCredentials<'a> {
 struct CliAssumedRoleUser<'a> {
     assumed_role_id: &'a str,
     arn: &'a str,
-}
-
-/// The `credential_process` protocol's answer, Version 1.
-#[derive(Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct CredentialProcess<'a> {
-    version: u8,
-    access_key_id: &'a str,
-    secret_access_key: &'a str,
-    session_token: &'a str,
-    expiration: String,
 }
 
 /// JSON with a 4-space indent, like the AWS CLI's, and a final newline.

@@ -15,6 +15,7 @@
 //! [`MfaSession`](crate::MfaSession).
 
 mod channel;
+mod command;
 mod device;
 mod prompt;
 #[cfg(feature = "totp")]
@@ -27,6 +28,7 @@ use std::pin::Pin;
 use std::time::Duration;
 
 pub use channel::{ChannelSource, CodeRequests, CodeSender};
+pub use command::{CommandError, CommandSource};
 pub use device::MfaDevices;
 pub(crate) use device::{Device, with_code};
 pub use prompt::TerminalPrompt;
@@ -171,7 +173,8 @@ impl MfaError {
     }
 }
 
-/// Where MFA codes come from: a terminal prompt, a GUI, a TOTP generator, a channel.
+/// Where MFA codes come from: a terminal prompt, a GUI, a TOTP generator, a channel, a
+/// command ([`CommandSource`]: a YubiKey through `ykman`, a password manager).
 ///
 /// It is object-safe, `Send + Sync`, and async: return a boxed future. For closures, use
 /// [`from_fn`] (sync) or [`from_async_fn`] (async).

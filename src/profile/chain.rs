@@ -21,6 +21,8 @@ pub(super) mod key {
     pub(crate) const SOURCE_PROFILE: &str = "source_profile";
     pub(crate) const CREDENTIAL_SOURCE: &str = "credential_source";
     pub(crate) const MFA_SERIAL: &str = "mfa_serial";
+    /// aws-vault's: a command line whose standard output is the MFA code.
+    pub(crate) const MFA_PROCESS: &str = "mfa_process";
     pub(crate) const EXTERNAL_ID: &str = "external_id";
     pub(crate) const ROLE_SESSION_NAME: &str = "role_session_name";
     pub(crate) const DURATION_SECONDS: &str = "duration_seconds";
@@ -122,7 +124,7 @@ impl SourceKind {
 
 /// The credentials the first role of a chain is assumed with.
 #[derive(Clone, Debug)]
-pub struct ChainSource {
+pub(crate) struct ChainSource {
     profile: String,
     origin: Origin,
 }
@@ -149,12 +151,12 @@ pub(super) struct Delegated {
 
 impl ChainSource {
     /// The profile that names the source: the one with the keys or `credential_source`.
-    pub fn profile(&self) -> &str {
+    pub(crate) fn profile(&self) -> &str {
         &self.profile
     }
 
     /// The kind of source.
-    pub fn kind(&self) -> SourceKind {
+    pub(crate) fn kind(&self) -> SourceKind {
         match &self.origin {
             Origin::Keys(_) => SourceKind::StaticKeys,
             Origin::Named(kind) => *kind,
@@ -163,7 +165,7 @@ impl ChainSource {
     }
 
     /// The access key id, for [`SourceKind::StaticKeys`].
-    pub fn access_key_id(&self) -> Option<&str> {
+    pub(crate) fn access_key_id(&self) -> Option<&str> {
         match &self.origin {
             Origin::Keys(keys) => Some(keys.access_key_id()),
             Origin::Named(_) | Origin::Sdk(_) => None,
@@ -172,7 +174,7 @@ impl ChainSource {
 
     /// Whether the SDK's own provider for this kind resolves the source (SSO,
     /// `credential_process`, web identity), rather than this crate.
-    pub fn is_resolved_by_sdk(&self) -> bool {
+    pub(crate) fn is_resolved_by_sdk(&self) -> bool {
         matches!(self.origin, Origin::Sdk(_))
     }
 
@@ -182,29 +184,48 @@ impl ChainSource {
 }
 
 /// One role of a chain: the profile that names it and the request that assumes it.
-#[derive(Clone, Debug)]
-pub struct ChainRole {
+#[derive(Clone)]
+pub(crate) struct ChainRole {
     profile: String,
     request: AssumeRoleRequest,
+    /// `mfa_process`, for a role with `mfa_serial`: never shown (it may hold a TOTP seed).
+    mfa_process: Option<String>,
     /// Where the keys that matter later are (the file each is in).
     keys: Vec<Location>,
 }
 
+impl std::fmt::Debug for ChainRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `mfa_process` may hold a secret (`oathtool --totp -b SEED`): whether it is set only.
+        f.debug_struct("ChainRole")
+            .field("profile", &self.profile)
+            .field("request", &self.request)
+            .field("mfa_process", &self.mfa_process.as_ref().map(|_| "(set)"))
+            .field("keys", &self.keys)
+            .finish()
+    }
+}
+
 impl ChainRole {
     /// The profile with the `role_arn`.
-    pub fn profile(&self) -> &str {
+    pub(crate) fn profile(&self) -> &str {
         &self.profile
     }
 
     /// The request: `role_arn`, `role_session_name` (or a generated name), `external_id`,
     /// `duration_seconds` and `mfa_serial` as `RoleArn`, `RoleSessionName`, `ExternalId`,
     /// `DurationSeconds` and `SerialNumber`.
-    pub fn request(&self) -> &AssumeRoleRequest {
+    pub(crate) fn request(&self) -> &AssumeRoleRequest {
         &self.request
     }
 
     pub(super) fn into_parts(self) -> (String, AssumeRoleRequest) {
         (self.profile, self.request)
+    }
+
+    /// The command line of `mfa_process`, when the role has one with its `mfa_serial`.
+    pub(super) fn mfa_process(&self) -> Option<&str> {
+        self.mfa_process.as_deref()
     }
 
     /// Where `key` of this role's profile is.
@@ -223,7 +244,7 @@ impl ChainRole {
 /// A profile's chain as data: the source at the bottom, then each role in the order it is
 /// assumed, the last being the selected profile's. Every value has passed the STS rules.
 #[derive(Clone, Debug)]
-pub struct ResolvedChain {
+pub(crate) struct ResolvedChain {
     profile: String,
     region: Option<Region>,
     source: ChainSource,
@@ -234,22 +255,22 @@ pub struct ResolvedChain {
 
 impl ResolvedChain {
     /// The selected profile.
-    pub fn profile(&self) -> &str {
+    pub(crate) fn profile(&self) -> &str {
         &self.profile
     }
 
     /// The selected profile's `region`, where every role of the chain is assumed.
-    pub fn region(&self) -> Option<&Region> {
+    pub(crate) fn region(&self) -> Option<&Region> {
         self.region.as_ref()
     }
 
     /// Where the first role's source credentials come from.
-    pub fn source(&self) -> &ChainSource {
+    pub(crate) fn source(&self) -> &ChainSource {
         &self.source
     }
 
     /// The roles, first assumed first; never empty. The last one is the selected profile's.
-    pub fn roles(&self) -> &[ChainRole] {
+    pub(crate) fn roles(&self) -> &[ChainRole] {
         &self.roles
     }
 
@@ -622,9 +643,21 @@ fn role(profile: View<'_>) -> Result<ChainRole, ProfileError> {
         let d = duration(v).map_err(invalid(key::DURATION_SECONDS))?;
         builder = builder.duration(d.as_duration());
     }
+    let mut mfa_process = None;
     if let Some(v) = profile.get(key::MFA_SERIAL) {
         let serial = SerialNumber::new(v).map_err(invalid(key::MFA_SERIAL))?;
         builder = builder.serial_number(serial.as_str());
+        // As aws-vault reads it: a command line, whose standard output is the code. Without
+        // `mfa_serial` no code is asked for, and it is not read.
+        mfa_process = match profile.get(key::MFA_PROCESS).map(str::trim) {
+            Some("") => {
+                return Err(ProfileError::invalid_value(
+                    profile.at(key::MFA_PROCESS),
+                    EmptyCommand,
+                ));
+            }
+            other => other.map(str::to_owned),
+        };
     }
     // Each value was parsed above, so the request breaks no rule; should it, the first problem
     // is reported at its key.
@@ -637,12 +670,23 @@ fn role(profile: View<'_>) -> Result<ChainRole, ProfileError> {
     Ok(ChainRole {
         profile: profile.name.to_owned(),
         request,
-        keys: [key::ROLE_ARN, key::MFA_SERIAL, key::DURATION_SECONDS]
-            .into_iter()
-            .map(|k| profile.at(k))
-            .collect(),
+        mfa_process,
+        keys: [
+            key::ROLE_ARN,
+            key::MFA_SERIAL,
+            key::DURATION_SECONDS,
+            key::MFA_PROCESS,
+        ]
+        .into_iter()
+        .map(|k| profile.at(k))
+        .collect(),
     })
 }
+
+/// `mfa_process` is set but empty.
+#[derive(Debug, thiserror::Error)]
+#[error("must be a command line that prints an MFA code, run with `sh -c`; it is empty")]
+struct EmptyCommand;
 
 fn duration(value: &str) -> Result<SessionDuration, InvalidParameter> {
     let secs = value.trim().parse::<u64>().map_err(|_| {

@@ -87,7 +87,8 @@ pub enum ProfileErrorKind {
     /// chaining rule (`duration_seconds` over one hour for a role assumed with another role's
     /// credentials).
     InvalidValue,
-    /// A role profile has `mfa_serial` but the builder was given no MFA token source.
+    /// A role profile has `mfa_serial` but no `mfa_process`, and the builder was given no MFA
+    /// token source.
     MfaSourceMissing,
     /// The selected profile is not a role this crate assumes: it has no `role_arn`, or its
     /// `role_arn` comes with `web_identity_token_file` (a role the SDK's web identity provider
@@ -332,7 +333,7 @@ impl fmt::Display for ProfileError {
             (K::InvalidValue, _) => write!(f, "{} is not valid", display(at)),
             (K::MfaSourceMissing, _) => write!(
                 f,
-                "{} needs an MFA token source: give one with `ProviderBuilder::mfa`",
+                "{} needs an MFA token source: give one with `ProviderBuilder::mfa`, or set `mfa_process` in the profile",
                 display(at)
             ),
             (K::NotARole, Detail::WebIdentity) => write!(

@@ -40,7 +40,8 @@
 //! | `role_session_name` | `RoleSessionName`; else a generated `sts-assume-role-<unix seconds>` |
 //! | `external_id` | `ExternalId` |
 //! | `duration_seconds` | `DurationSeconds` (at most 3600 for a role assumed with another role's credentials, or with an MFA session's under [`mfa_session`](ProfileBuilder::mfa_session)) |
-//! | `mfa_serial` | `SerialNumber`; codes come from the builder's [`mfa`](ProfileBuilder::mfa) source |
+//! | `mfa_serial` | `SerialNumber`; codes come from `mfa_process`, else the builder's [`mfa`](ProfileBuilder::mfa) source |
+//! | `mfa_process` | aws-vault's: with `mfa_serial`, a command line run with `sh -c` whose standard output is the code ([`CommandSource::shell`](crate::mfa::CommandSource::shell)); it wins over the builder's source for this role |
 //! | `region` | of the selected profile: the region of every STS call of the chain |
 //!
 //! At the bottom of the chain, the source, looked for in the SDK's order (aws-config's
@@ -97,13 +98,13 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 
 pub use builder::ProfileBuilder;
 pub use chain::SourceKind;
-pub(crate) use chain::{ChainSource, ResolvedChain};
+pub(crate) use chain::{ChainRole, ChainSource, ResolvedChain};
 pub use default_chain::DefaultChain;
 pub use delegate::SourceError;
 pub use env::Environment;
 pub use error::{Location, ProfileError, ProfileErrorKind};
 
-use crate::mfa::TokenSource;
+use crate::mfa::{CommandSource, TokenSource};
 use crate::provider::fetch::chaining_rule;
 use crate::provider::session::session_duration_rule;
 use crate::provider::{AssumeRoleProvider, AssumeRoleProviderBuilder, MfaSessionBuilder};
@@ -121,8 +122,17 @@ pub fn from_env_profile() -> ProfileBuilder {
 }
 
 impl ProfileBuilder {
-    /// Where MFA codes come from, for every role of the chain that has an `mfa_serial`.
-    /// Required when one has.
+    /// Where MFA codes come from, for every role of the chain that has an `mfa_serial` and no
+    /// `mfa_process`. Required when one has.
+    ///
+    /// A role whose profile has `mfa_process` runs that command instead, with `sh -c`, as
+    /// aws-vault does (where `mfa_process` also wins over the prompt chosen on the command
+    /// line): the profile names how codes for that device are had, which a program asking
+    /// for every profile alike does not know. The command is
+    /// [interactive](crate::mfa::TokenSource::interactive); to say it answers by itself, give
+    /// the same command here as [`CommandSource::shell`](crate::mfa::CommandSource::shell)`(…)`
+    /// `.`[`unattended`](crate::mfa::CommandSource::unattended)`()` and leave `mfa_process`
+    /// out of the profile.
     pub fn mfa(mut self, source: impl TokenSource + 'static) -> Self {
         self.mfa = Some(Arc::new(source));
         self
@@ -185,9 +195,9 @@ impl ProfileBuilder {
         }
         // The first role with an `mfa_serial` is assumed with an MFA session's credentials
         // under `mfa_session`, which AWS limits to an hour as it limits role chaining.
-        if let (Some(_), Some(_), Some(first)) =
-            (self.mfa_session, &self.mfa, chain.roles().first())
-            && first.request().serial_number.as_ref().is_some()
+        if let (Some(_), Some(first)) = (self.mfa_session, chain.roles().first())
+            && first.request().serial_number.is_some()
+            && (self.mfa.is_some() || first.mfa_process().is_some())
             && let Some(broken) = first.request().duration.and_then(chaining_rule)
         {
             return Err(ProfileError::invalid_value(
@@ -199,7 +209,7 @@ impl ProfileBuilder {
             && let Some(role) = chain
                 .roles()
                 .iter()
-                .find(|r| r.request().serial_number.as_ref().is_some())
+                .find(|r| r.request().serial_number.is_some() && r.mfa_process().is_none())
         {
             return Err(ProfileError::at(
                 ProfileErrorKind::MfaSourceMissing,
@@ -234,6 +244,7 @@ impl ProfileBuilder {
         let mut top = None;
         for (i, role) in roles.into_iter().enumerate() {
             let at = role.location(key::ROLE_ARN);
+            let mfa = role_mfa(&role, mfa.as_ref());
             let (_, mut request) = role.into_parts();
             if let (0, Some(duration), Some(serial), Some(mfa)) =
                 (i, mfa_session, request.serial_number.as_ref(), &mfa)
@@ -301,6 +312,20 @@ impl ProfileBuilder {
             }
         };
         self.assemble(chain, sts)
+    }
+}
+
+/// Where a role's codes come from: its profile's `mfa_process` (as aws-vault runs it, with
+/// `sh -c`), else the builder's source. Only roles with an `mfa_serial` ask for codes.
+fn role_mfa(
+    role: &ChainRole,
+    builder_source: Option<&Arc<dyn TokenSource>>,
+) -> Option<Arc<dyn TokenSource>> {
+    match role.mfa_process() {
+        Some(command_line) => Some(Arc::new(
+            CommandSource::shell(command_line).named(role.location(key::MFA_PROCESS).to_string()),
+        )),
+        None => builder_source.cloned(),
     }
 }
 

@@ -77,8 +77,11 @@ struct Control {
     /// The access key ID of the credentials last invalidated: a credential store must not
     /// hand them back.
     rejected: Option<String>,
-    /// The timer that starts the next refresh with no caller, when one is set.
+    /// The timer that starts the next refresh with no caller, when one is set, and its
+    /// number: a timer that wakes after another replaced it (its abort came too late) finds
+    /// its number stale and does nothing.
     timer: Option<tokio::task::AbortHandle>,
+    timer_number: u64,
     /// The expiry of the credentials whose last try before expiry is set: there is one.
     last_try_for: Option<SystemTime>,
 }
@@ -439,6 +442,7 @@ impl Cache {
                 if let Some(timer) = ctl.timer.take() {
                     timer.abort();
                 }
+                ctl.timer_number += 1;
                 self.advisory_gate.store(0, Ordering::Release);
                 Err(error)
             }
@@ -582,6 +586,8 @@ impl Cache {
         if let Some(old) = ctl.timer.take() {
             old.abort();
         }
+        ctl.timer_number += 1;
+        let number = ctl.timer_number;
         let (Some(sleep), Ok(runtime)) = (&self.sleep, tokio::runtime::Handle::try_current())
         else {
             return;
@@ -612,7 +618,7 @@ impl Cache {
                 }
             }
             if let Some(cache) = cache.upgrade() {
-                cache.timer_fired();
+                cache.timer_fired(number);
             }
         });
         ctl.timer = Some(task.abort_handle());
@@ -624,9 +630,12 @@ impl Cache {
     /// A timer that comes late, after the credentials expired (a machine that slept through
     /// their end), refreshes all the same: the next caller then finds fresh credentials, or
     /// the refresh in flight, rather than starting it.
-    fn timer_fired(self: &Arc<Self>) {
+    fn timer_fired(self: &Arc<Self>, number: u64) {
         let now = self.clock.now();
         let mut ctl = self.control();
+        if ctl.timer_number != number {
+            return; // replaced while it woke
+        }
         ctl.timer = None;
         if ctl.flight.is_some() || self.current.load().is_none() {
             return;
@@ -671,6 +680,7 @@ impl Cache {
         if let Some(timer) = ctl.timer.take() {
             timer.abort();
         }
+        ctl.timer_number += 1;
         ctl.failure = None;
         if ctl.flight.is_none() {
             self.advisory_gate.store(0, Ordering::Release);

@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "cache",
     "provider",
     "profile",
+    "process",
     "test_util",
     "docs",
 ];

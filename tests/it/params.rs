@@ -55,7 +55,10 @@ fn role_arn_is_an_iam_role_arn_in_any_partition() {
             ("arn:aws-cn:iam::123456789012:role/demo", true),
             ("arn:aws-us-gov:iam::123456789012:role/demo", true),
             ("arn:aws-iso-b:iam::123456789012:role/demo", true),
-            ("arn:aws:iam::123456789012:role/service-role/ci/deploy", true),
+            (
+                "arn:aws:iam::123456789012:role/service-role/ci/deploy",
+                true,
+            ),
             ("arn:aws:iam::123456789012:role/a+b=c,d.e@f_g-h", true),
             (&name64, true),
             (&path512, true),

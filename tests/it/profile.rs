@@ -619,6 +619,18 @@ const CASES: &[Case] = &[
         parameter: None,
     },
     Case {
+        name: "an empty mfa_process",
+        config: "[profile dev]\nrole_arn = $DEV\nsource_profile = base\n\
+                 mfa_serial = arn:aws:iam::123456789012:mfa/alice\nmfa_process =  \n",
+        credentials: KEYS,
+        profile: "dev",
+        kind: ProfileErrorKind::InvalidValue,
+        at: Some(("dev", Some("mfa_process"), In::Config)),
+        shows: &["`mfa_process`", "`dev`"],
+        hides: &[],
+        parameter: None,
+    },
+    Case {
         name: "a web identity profile selected: the SDK's role, not ours",
         config: "[profile pod]\nrole_arn = $DEV\nweb_identity_token_file = /var/run/token\n",
         credentials: KEYS,
@@ -1000,4 +1012,193 @@ async fn with_the_login_session_feature_login_session_is_the_sdks() {
     assert_eq!(source.kind(), SourceKind::LoginSession);
     assert!(source.is_resolved_by_sdk());
     assert_eq!(source.profile(), "console");
+}
+
+/// An executable script in `files`' directory that counts its runs in `runs` and prints
+/// `code`; its path.
+#[cfg(unix)]
+fn code_script(files: &Files, name: &str, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = files.path(name);
+    let runs = files.path("runs");
+    std::fs::write(&path, format!("#!/bin/sh\necho run >> '{runs}'\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o700)).unwrap();
+    path
+}
+
+#[cfg(unix)]
+fn runs(files: &Files) -> usize {
+    std::fs::read_to_string(files.path("runs"))
+        .map(|s| s.lines().count())
+        .unwrap_or(0)
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn mfa_process_gives_the_codes_of_its_role_without_a_source_in_code() {
+    let mock = MockSts::builder().mfa_code("482913").start().await;
+    mock.require_mfa(DEV);
+    let files = Files::with_base(&mock, "");
+    let script = code_script(&files, "code.sh", "echo \"$1$2\"");
+    std::fs::write(
+        files.config_path(),
+        format!(
+            "[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n\
+             mfa_process = '{script}' 482 913\n"
+        ),
+    )
+    .unwrap();
+
+    let provider = files.builder("dev", &mock).build().await.unwrap();
+    provider.prefetch().await.unwrap();
+
+    assert_eq!(
+        runs(&files),
+        1,
+        "the command ran once (with `sh -c`: the arguments split)"
+    );
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(sent.param("SerialNumber"), Some(MFA_SERIAL));
+    assert_eq!(sent.param("TokenCode"), Some("482913"));
+    // The chain's Debug says `mfa_process` is set, not what it runs.
+    let mut builder = files.builder("dev", &mock);
+    let shown = format!("{:?}", builder.resolve().await.unwrap());
+    assert!(
+        shown.contains("(set)") && !shown.contains("code.sh"),
+        "{shown}"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn mfa_process_wins_over_the_source_in_code_for_its_role_only() {
+    const OPS_SERIAL: &str = "arn:aws:iam::123456789012:mfa/ops-key";
+    let mock = MockSts::start().await;
+    mock.require_mfa(DEV);
+    mock.require_mfa(OPS);
+    let files = Files::with_base(&mock, "");
+    let script = code_script(&files, "code.sh", "echo 482913");
+    std::fs::write(
+        files.config_path(),
+        format!(
+            "[profile ops]\nrole_arn = {OPS}\nsource_profile = dev\nmfa_serial = {OPS_SERIAL}\n\
+             [profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n\
+             mfa_process = {script}\n"
+        ),
+    )
+    .unwrap();
+    let asked = Arc::new(AtomicUsize::new(0));
+    let counted = {
+        let asked = Arc::clone(&asked);
+        mfa::from_fn(move |_: &MfaContext| {
+            asked.fetch_add(1, Ordering::SeqCst);
+            TokenCode::new("123456").map_err(MfaError::failed)
+        })
+    };
+
+    let provider = files
+        .builder("ops", &mock)
+        .mfa(counted)
+        .build()
+        .await
+        .unwrap();
+    provider.prefetch().await.unwrap();
+
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].param("RoleArn"), Some(DEV));
+    assert_eq!(
+        requests[0].param("TokenCode"),
+        Some("482913"),
+        "dev's mfa_process"
+    );
+    assert_eq!(requests[1].param("RoleArn"), Some(OPS));
+    assert_eq!(
+        requests[1].param("TokenCode"),
+        Some("123456"),
+        "the source in code"
+    );
+    assert_eq!((runs(&files), asked.load(Ordering::SeqCst)), (1, 1));
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn under_an_mfa_session_mfa_process_gives_the_sessions_code() {
+    let mock = MockSts::start().await;
+    mock.require_mfa(DEV);
+    let files = Files::with_base(&mock, "");
+    let script = code_script(&files, "code.sh", "echo 482913");
+    std::fs::write(
+        files.config_path(),
+        format!(
+            "[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n\
+             mfa_process = {script}\n"
+        ),
+    )
+    .unwrap();
+    files
+        .builder("dev", &mock)
+        .mfa_session(std::time::Duration::from_secs(8 * 3600))
+        .build()
+        .await
+        .unwrap()
+        .prefetch()
+        .await
+        .unwrap();
+    let requests = mock.requests();
+    assert_eq!(requests[0].action, Some(Action::GetSessionToken));
+    assert_eq!(requests[0].param("TokenCode"), Some("482913"));
+    assert_eq!(requests[1].param("TokenCode"), None);
+    assert_eq!(runs(&files), 1);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_failing_mfa_process_is_named_by_key_profile_and_file() {
+    let mock = MockSts::start().await;
+    mock.require_mfa(DEV);
+    let files = Files::with_base(&mock, "");
+    let script = code_script(&files, "fails.sh", "exit 2");
+    std::fs::write(
+        files.config_path(),
+        format!(
+            "[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n\
+             mfa_process = {script} --seed JBSWY3DPEHPK3PXP\n\
+             [profile plain]\nrole_arn = {OPS}\nsource_profile = base\nmfa_process = {script}\n"
+        ),
+    )
+    .unwrap();
+
+    let err = files
+        .builder("dev", &mock)
+        .build()
+        .await
+        .unwrap()
+        .prefetch()
+        .await
+        .unwrap_err();
+
+    let shown = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+    let at = format!("`mfa_process` of profile `dev` in {}", files.config_path());
+    assert!(
+        shown.contains(&format!("{at} failed (exit status: 2)")),
+        "{shown}"
+    );
+    assert!(
+        !format!("{shown} {err:?}").contains("JBSWY3DPEHPK3PXP"),
+        "{shown}"
+    );
+    assert_eq!(mock.calls(Action::AssumeRole), 0);
+
+    // Without `mfa_serial`, no code is asked for and `mfa_process` never runs.
+    files
+        .builder("plain", &mock)
+        .build()
+        .await
+        .unwrap()
+        .prefetch()
+        .await
+        .unwrap();
+    assert_eq!(mock.requests().pop().unwrap().param("TokenCode"), None);
+    assert_eq!(runs(&files), 1, "only dev's run");
 }
