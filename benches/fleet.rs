@@ -67,11 +67,10 @@ fn fleet(
 ) -> (ManualClock, InProcessSts, Vec<AssumeRoleProvider>) {
     let clock = ManualClock::default();
     let sts = InProcessSts::new(SharedTimeSource::new(clock.clone()));
-    let client = sts.client();
+    let config = sts.sdk_config();
     let fleet = (0..providers)
         .map(|i| {
-            AssumeRoleProvider::builder(support::request("fleet"))
-                .client(client.clone())
+            AssumeRoleProvider::builder(support::request("fleet"), &config)
                 .time_source(clock.clone())
                 .refresh_policy(policy.clone())
                 .jitter_seed(i as u64)

@@ -42,10 +42,12 @@ fn run(subject: &str, calls: u64) {
             )),
             _ => {
                 let sts = InProcessSts::new(SharedTimeSource::new(SystemTimeSource::new()));
-                let provider = AssumeRoleProvider::builder(support::request("instructions"))
-                    .client(sts.client())
-                    .build()
-                    .expect("valid provider");
+                let provider = AssumeRoleProvider::builder(
+                    support::request("instructions"),
+                    &sts.sdk_config(),
+                )
+                .build()
+                .expect("valid provider");
                 provider.prefetch().await.expect("load");
                 SharedCredentialsProvider::new(provider)
             }

@@ -81,9 +81,8 @@ async fn settle() {
     }
 }
 
-fn provider(client: &aws_sdk_sts::Client) -> AssumeRoleProvider {
-    AssumeRoleProvider::builder(support::request("memory"))
-        .client(client.clone())
+fn provider(config: &aws_types::SdkConfig) -> AssumeRoleProvider {
+    AssumeRoleProvider::builder(support::request("memory"), config)
         .build()
         .expect("valid provider")
 }
@@ -102,7 +101,7 @@ async fn run(mode: Mode) {
     let many = mode.pick(10, 1_000, 1_000);
     let calls = mode.pick(1_000, 1_000_000, 1_000_000);
     let sts = InProcessSts::new(SharedTimeSource::new(SystemTimeSource::new()));
-    let client = sts.client();
+    let client = sts.sdk_config();
     // Warm the client and the runtime: whatever they set up lazily on a first call is theirs.
     provider(&client).prefetch().await.expect("warm-up");
     settle().await;
@@ -125,7 +124,7 @@ async fn run(mode: Mode) {
     settle().await;
 
     let (before_own, _) = heap();
-    let own = provider(&sts.client());
+    let own = provider(&sts.sdk_config());
     own.prefetch().await.expect("load");
     settle().await;
     let (after_own, _) = heap();

@@ -37,8 +37,7 @@ fn provider(
     policy: RefreshPolicy,
     seed: u64,
 ) -> AssumeRoleProvider {
-    AssumeRoleProvider::builder(support::request("quiet"))
-        .client(sts.client())
+    AssumeRoleProvider::builder(support::request("quiet"), &sts.sdk_config())
         .time_source(clock.clone())
         .sleep_impl(clock.clone())
         .refresh_policy(policy)
@@ -66,7 +65,7 @@ fn next_due(providers: &[AssumeRoleProvider], now: SystemTime) -> Option<SystemT
         .iter()
         .filter_map(|p| {
             let s = p.status();
-            s.retry_at.filter(|t| *t > now).or(s.refresh_at)
+            s.retry_at().filter(|t| *t > now).or(s.refresh_at())
         })
         .filter(|t| *t > now)
         .min()

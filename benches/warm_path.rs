@@ -66,10 +66,11 @@ fn setup(rt: &Runtime) -> Subjects {
             .build()
             .expect("valid provider");
         ours.prefetch().await.expect("prefetch");
-        let ours_frozen = AssumeRoleProvider::builder(support::request("warm-frozen"), &mock.sdk_config())
-            .time_source(Frozen(mock.now()))
-            .build()
-            .expect("valid provider");
+        let ours_frozen =
+            AssumeRoleProvider::builder(support::request("warm-frozen"), &mock.sdk_config())
+                .time_source(Frozen(mock.now()))
+                .build()
+                .expect("valid provider");
         ours_frozen.prefetch().await.expect("prefetch");
         let floor = static_credentials();
         Subjects {

@@ -47,8 +47,8 @@ use clap::Parser;
 use sts_assume_role::AssumeRoleRequest;
 use sts_assume_role::cache::FileCache;
 use sts_assume_role::mfa::MfaDevices;
-use sts_assume_role::profile::{Environment, ProfileError};
 use sts_assume_role::mfa::TokenCode;
+use sts_assume_role::profile::{Environment, ProfileError};
 
 #[path = "assume_role/output.rs"]
 mod output;

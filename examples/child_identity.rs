@@ -35,13 +35,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// a child asking who it is.
 async fn parent() -> Result<(), Box<dyn std::error::Error>> {
     let mock = MockSts::start().await; // With AWS: your own configuration and role
-    let request = AssumeRoleRequest::builder()
-        .role_arn("arn:aws:iam::123456789012:role/deploy")
-        .role_session_name("parent")
-        .build()?;
-    let provider = AssumeRoleProvider::builder(request)
-        .sdk_config(&mock.sdk_config())
-        .build()?;
+    let request =
+        AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "parent").build()?;
+    let provider = AssumeRoleProvider::builder(request, &mock.sdk_config()).build()?;
     let endpoint = CredentialsEndpoint::start(provider)?;
 
     let mut command = Command::new(std::env::current_exe()?);

@@ -81,8 +81,8 @@ pub mod test_util;
 pub use assume::{AssumedRole, AssumedRoleUser};
 pub use error::{Error, StsErrorCode};
 pub use provider::{
-    AssumeRoleProvider, AssumeRoleProviderBuilder, HealOnRejection, MfaSession,
-    MfaSessionBuilder, RefreshPolicy, ScheduledRefresh, Status,
+    AssumeRoleProvider, AssumeRoleProviderBuilder, HealOnRejection, MfaSession, MfaSessionBuilder,
+    RefreshPolicy, ScheduledRefresh, Status,
 };
 pub use request::{
     AssumeRoleRequest, AssumeRoleRequestBuilder, InvalidParameter, Parameter, ValidationErrors,

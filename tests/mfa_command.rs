@@ -18,7 +18,6 @@ use sts_assume_role::AssumeRoleRequest;
 use sts_assume_role::mfa::{
     CommandError, CommandSource, MfaContext, MfaDevices, MfaError, MfaReason, TokenSource,
 };
-use sts_assume_role::request::SerialNumber;
 use sts_assume_role::test_util::{Action, MockSts};
 use tempfile::TempDir;
 
@@ -71,12 +70,7 @@ fn write_script(path: &Path, runs: &Path, body: &str) -> PathBuf {
 }
 
 fn ctx() -> MfaContext {
-    MfaContext::new(
-        SerialNumber::new(SERIAL).unwrap(),
-        Some(ROLE.to_owned()),
-        MfaReason::FirstLoad,
-        1,
-    )
+    MfaContext::new(SERIAL, Some(ROLE.to_owned()), MfaReason::FirstLoad, 1)
 }
 
 /// The [`CommandError`] of a token source's error.
@@ -124,14 +118,11 @@ fn capture_logs() -> (Capture, tracing::subscriber::DefaultGuard) {
 }
 
 fn provider(mock: &MockSts, source: CommandSource) -> AssumeRoleProvider {
-    let request = AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("command-test")
+    let request = AssumeRoleRequest::builder(ROLE, "command-test")
         .serial_number(SERIAL)
         .build()
         .unwrap();
-    AssumeRoleProvider::builder(request)
-        .sdk_config(&mock.sdk_config())
+    AssumeRoleProvider::builder(request, &mock.sdk_config())
         .mfa(source)
         .mfa_devices(MfaDevices::new())
         .build()

@@ -19,9 +19,9 @@ use std::time::Duration;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::time::{SystemTimeSource, TimeSource};
 use common::Capture;
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::mfa::{self, MfaContext, MfaError};
 use sts_assume_role::process::{ChildEnv, CredentialsEndpoint};
-use sts_assume_role::request::TokenCode;
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, MfaSession};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines};
@@ -296,16 +296,13 @@ done
 // Providers and HTTP
 
 fn request() -> AssumeRoleRequest {
-    AssumeRoleRequest::builder()
-        .role_arn(ROLE)
-        .role_session_name("child-test")
+    AssumeRoleRequest::builder(ROLE, "child-test")
         .build()
         .expect("a valid request")
 }
 
 fn role_provider(mock: &MockSts) -> AssumeRoleProvider {
-    AssumeRoleProvider::builder(request())
-        .sdk_config(&mock.sdk_config())
+    AssumeRoleProvider::builder(request(), &mock.sdk_config())
         .build()
         .expect("a provider")
 }
@@ -981,14 +978,16 @@ mod lifetimes {
         let mock = MockSts::builder().time_source(clock.clone()).start().await;
         mock.require_mfa(ROLE);
         let questions = Arc::new(AtomicUsize::new(0));
-        let session = MfaSession::builder(mock.mfa_serial_number(), counting_code(&questions))
-            .sdk_config(&mock.sdk_config())
-            .time_source(clock.clone())
-            .sleep_impl(clock.clone())
-            .build()
-            .expect("a session");
-        let role = AssumeRoleProvider::builder(request())
-            .sdk_config(&mock.sdk_config())
+        let session = MfaSession::builder(
+            mock.mfa_serial_number(),
+            counting_code(&questions),
+            &mock.sdk_config(),
+        )
+        .time_source(clock.clone())
+        .sleep_impl(clock.clone())
+        .build()
+        .expect("a session");
+        let role = AssumeRoleProvider::builder(request(), &mock.sdk_config())
             .source_credentials(session)
             .time_source(clock.clone())
             .sleep_impl(clock.clone())

@@ -123,12 +123,14 @@ async fn a_role_over_sso_asks_once_uses_the_cache_and_says_how_to_log_in_again()
     let portal_calls = || async { portal.received_requests().await.unwrap_or_default().len() };
 
     write_token(&home, "corp", mock.now() + Duration::from_secs(8 * 3600));
-    let mut first = builder(true);
-    assert_eq!(
-        first.resolve().await.unwrap().source().kind(),
-        SourceKind::Sso
-    );
-    let first = first.build().await.unwrap().prefetch().await.unwrap();
+    // The SSO portal's GetRoleCredentials (counted below) is the chain's source.
+    let first = builder(true)
+        .build()
+        .await
+        .unwrap()
+        .prefetch()
+        .await
+        .unwrap();
     assert_eq!(portal_calls().await, 1, "one GetRoleCredentials");
     assert_eq!(prompts.load(Ordering::SeqCst), 1, "one prompt");
     assert_eq!(mock.calls(Action::AssumeRole), 1);
@@ -200,12 +202,7 @@ async fn a_role_over_sso_asks_once_uses_the_cache_and_says_how_to_log_in_again()
         LEGACY_URL,
         mock.now() + Duration::from_secs(8 * 3600),
     );
-    let mut ops = legacy();
-    assert_eq!(
-        ops.resolve().await.unwrap().source().kind(),
-        SourceKind::Sso
-    );
-    ops.build().await.unwrap().prefetch().await.unwrap();
+    legacy().build().await.unwrap().prefetch().await.unwrap();
     assert_eq!(portal_calls().await, 2);
     assert_eq!(mock.calls(Action::AssumeRole), 2);
     std::fs::remove_dir_all(&missing_home).unwrap();

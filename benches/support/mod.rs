@@ -154,6 +154,27 @@ impl InProcessSts {
 
     /// An STS client whose requests this answers, signing with static keys and reading time
     /// from the same clock, and retrying nothing (each call counted is one the provider made).
+    /// The SDK settings a provider reaches this STS with: the same as [`client`](Self::client)'s.
+    pub fn sdk_config(&self) -> aws_types::SdkConfig {
+        aws_types::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(Credentials::new(
+                    "AKIAINPROCESS0000000",
+                    "in-process-source-secret-key-00000000000",
+                    None,
+                    None,
+                    "InProcessSts",
+                )),
+            )
+            .identity_cache(IdentityCache::no_cache())
+            .time_source(self.clock.clone())
+            .http_client(self.clone())
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .build()
+    }
+
     pub fn client(&self) -> aws_sdk_sts::Client {
         let config = aws_sdk_sts::Config::builder()
             .behavior_version(BehaviorVersion::latest())

@@ -147,9 +147,12 @@ fn request_for(
     role: &str,
     session: &str,
 ) -> Option<AssumeRoleRequest> {
-    AssumeRoleRequest::builder(format!("{arn}:{partition}:iam::{account}:role/{role}"), session)
-        .build()
-        .ok()
+    AssumeRoleRequest::builder(
+        format!("{arn}:{partition}:iam::{account}:role/{role}"),
+        session,
+    )
+    .build()
+    .ok()
 }
 
 fn check_is_for(entry: &CachedCredentials) {

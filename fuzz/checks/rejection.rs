@@ -14,17 +14,14 @@ use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, HealOnRejection};
 fn heal() -> &'static HealOnRejection {
     static HEAL: OnceLock<HealOnRejection> = OnceLock::new();
     HEAL.get_or_init(|| {
-        let client = aws_sdk_sts::Client::from_conf(
-            aws_sdk_sts::Config::builder()
-                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
-                .region(aws_sdk_sts::config::Region::new("us-east-1"))
-                .build(),
-        );
+        let sts = aws_types::SdkConfig::builder()
+            .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .build();
         let request = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/fuzz", "fuzz")
             .build()
             .expect("a valid request");
-        AssumeRoleProvider::builder(request)
-            .client(client)
+        AssumeRoleProvider::builder(request, &sts)
             .build()
             .expect("a provider")
             .heal_on_rejection()

@@ -254,8 +254,7 @@ impl CachedCredentials {
         issued.partition == role.partition
             && issued.account == role.account
             && issued_role.eq_ignore_ascii_case(role_name)
-            && (request.session_name_generated
-                || issued_session == request.session_name.as_str())
+            && (request.session_name_generated || issued_session == request.session_name.as_str())
     }
 
     /// Whether the entry is an MFA session's (GetSessionToken credentials, stored by an

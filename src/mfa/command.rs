@@ -397,7 +397,7 @@ mod tests {
         let clock = At(SystemTime::UNIX_EPOCH + Duration::from_millis(59_800));
         let source = CommandSource::new("/nonexistent/mfa-command", ["arg"])
             .time_source(SharedTimeSource::new(clock));
-        let serial = crate::request::SerialNumber::new("arn:aws:iam::111111111111:mfa/a").unwrap();
+        let serial = "arn:aws:iam::111111111111:mfa/a";
         let first = MfaContext::new(serial, None, MfaReason::FirstLoad, 1);
         for (ctx, waited) in [
             (first.clone(), Duration::ZERO),

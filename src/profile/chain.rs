@@ -155,6 +155,7 @@ impl ChainSource {
         &self.profile
     }
 
+    #[cfg(test)]
     /// The kind of source.
     pub(crate) fn kind(&self) -> SourceKind {
         match &self.origin {
@@ -164,6 +165,7 @@ impl ChainSource {
         }
     }
 
+    #[cfg(test)]
     /// The access key id, for [`SourceKind::StaticKeys`].
     pub(crate) fn access_key_id(&self) -> Option<&str> {
         match &self.origin {
@@ -172,6 +174,7 @@ impl ChainSource {
         }
     }
 
+    #[cfg(test)]
     /// Whether the SDK's own provider for this kind resolves the source (SSO,
     /// `credential_process`, web identity), rather than this crate.
     pub(crate) fn is_resolved_by_sdk(&self) -> bool {
@@ -207,6 +210,7 @@ impl std::fmt::Debug for ChainRole {
 }
 
 impl ChainRole {
+    #[cfg(test)]
     /// The profile with the `role_arn`.
     pub(crate) fn profile(&self) -> &str {
         &self.profile
@@ -264,6 +268,7 @@ impl ResolvedChain {
         self.region.as_ref()
     }
 
+    #[cfg(test)]
     /// Where the first role's source credentials come from.
     pub(crate) fn source(&self) -> &ChainSource {
         &self.source

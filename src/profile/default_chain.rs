@@ -11,9 +11,9 @@ use aws_config::web_identity_token::WebIdentityTokenCredentialsProvider;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider, future};
 use aws_types::region::Region;
 
+use super::builder::ProfileBuilder;
 use super::chain::{self, Files, Texts};
 use super::env::EnvCredentials;
-use super::builder::ProfileBuilder;
 use super::{Environment, ProfileError, ProfileErrorKind};
 use crate::provider::AssumeRoleProvider;
 
@@ -229,4 +229,3 @@ impl ProfileBuilder {
         ))
     }
 }
-

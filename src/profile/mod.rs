@@ -81,12 +81,12 @@
 //! ([`refresh_policy`](ProfileBuilder::refresh_policy),
 //! [`time_source`](ProfileBuilder::time_source), ...) applies to every provider of the chain.
 
+mod builder;
 mod chain;
 mod default_chain;
 mod delegate;
 mod env;
 mod error;
-mod builder;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -256,9 +256,9 @@ impl ProfileBuilder {
                 )
                 .with_options(options.clone())
                 .source_credentials(below)
-                    .duration(duration)
-                    .build()
-                    .map_err(|errors| ProfileError::invalid_option("mfa_session", errors))?;
+                .duration(duration)
+                .build()
+                .map_err(|errors| ProfileError::invalid_option("mfa_session", errors))?;
                 below = SharedCredentialsProvider::new(session);
                 request = request.without_mfa();
             }
@@ -353,3 +353,6 @@ fn source_provider(
         Origin::Named(_) => SharedCredentialsProvider::new(EnvCredentials(environment.clone())),
     }
 }
+
+#[cfg(all(test, feature = "test-util"))]
+mod tests;

@@ -22,8 +22,8 @@ use crate::request::SerialNumber;
 macro_rules! shared_settings {
     () => {
         /// When to refresh and how to back off. Defaults to
-        /// [`RefreshPolicy::default`](crate::RefreshPolicy::default).
-        pub fn refresh_policy(mut self, policy: $crate::RefreshPolicy) -> Self {
+        /// [`RefreshPolicy::default`](crate::provider::RefreshPolicy::default).
+        pub fn refresh_policy(mut self, policy: $crate::provider::RefreshPolicy) -> Self {
             self.options.policy = policy;
             self
         }
@@ -47,7 +47,7 @@ macro_rules! shared_settings {
             self
         }
 
-        /// What the refresh timer (see [`RefreshPolicy`](crate::RefreshPolicy)) sleeps with.
+        /// What the refresh timer (see [`RefreshPolicy`](crate::provider::RefreshPolicy)) sleeps with.
         /// Defaults to tokio's sleep, which follows the system clock; give one that follows
         /// your [`time_source`](Self::time_source) when you inject a clock (a test's
         /// `ManualClock` is both), or the provider refreshes only on demand.
@@ -83,7 +83,7 @@ macro_rules! shared_settings {
         /// its device and duration. Before each call to STS, and before asking for an MFA
         /// code, the provider looks in the cache. It serves an entry only with more than the
         /// advisory window of a full-length session left (15 minutes for one-hour sessions, as
-        /// the AWS CLI does; see [`RefreshPolicy`](crate::RefreshPolicy)), judged with the
+        /// the AWS CLI does; see [`RefreshPolicy`](crate::provider::RefreshPolicy)), judged with the
         /// provider's [clock](Self::time_source); never the credentials it is replacing, never
         /// ones invalidated, and never an entry issued for another role or session (the check
         /// of [`cache::load_for`](crate::cache::load_for); an MFA session's entry must name no

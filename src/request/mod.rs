@@ -87,7 +87,9 @@ impl AssumeRoleRequestBuilder {
     /// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`. At most 50 tags, whose keys must differ by more than
     /// case: case is compared character by character with Unicode's simple case folding.
     pub fn tag(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
-        self.opts.tags.push((TagKey::new(key), TagValue::new(value)));
+        self.opts
+            .tags
+            .push((TagKey::new(key), TagValue::new(value)));
         self
     }
 
@@ -555,7 +557,6 @@ impl AssumeRoleRequest {
             ..self.clone()
         }
     }
-
 }
 
 /// Errors are reported in the order parameters appear in the STS API reference.
@@ -579,3 +580,6 @@ pub(crate) fn param_order(p: Parameter) -> (u8, usize) {
     };
     (rank, p.index().unwrap_or(0))
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,9 +5,9 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::mfa::{self, MfaContext, MfaError};
 use sts_assume_role::profile::SourceError;
-use sts_assume_role::mfa::TokenCode;
 
 /// A token source answering `123456`, counting in `prompts` how often it is asked.
 pub fn counting_code(prompts: &Arc<AtomicUsize>) -> impl mfa::TokenSource + use<> {

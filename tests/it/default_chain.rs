@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_credential_types::provider::ProvideCredentials;
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::profile::{Environment, ProfileErrorKind, from_env_profile};
-use sts_assume_role::request::TokenCode;
 use sts_assume_role::test_util::{Action, MockSts};
 use tempfile::TempDir;
 
@@ -207,24 +207,4 @@ async fn a_selected_profile_in_no_file_passes_to_the_next_source() {
     assert!(chain.role_provider().is_none());
     let credentials = chain.provide_credentials().await.unwrap();
     assert_eq!(credentials.access_key_id(), "AKIAFROMENVIRONMENT");
-}
-
-#[tokio::test]
-async fn a_chain_resolved_first_is_the_one_the_default_chain_uses() {
-    let setup = Setup::new().await;
-    let mut builder = from_env_profile()
-        .environment(setup.env(&[("AWS_PROFILE", "dev")]))
-        .mfa_devices(MfaDevices::new())
-        .mfa(mfa::from_fn(|_: &MfaContext| {
-            TokenCode::new("123456").map_err(MfaError::failed)
-        }))
-        .sdk_config(&setup.mock.sdk_config());
-    builder.resolve().await.unwrap();
-    // The files are gone; the chain resolved from them still serves.
-    std::fs::remove_file(setup.dir.path().join("config")).unwrap();
-    let chain = builder.build_default_chain().await.unwrap();
-    assert_eq!(chain.profile(), "dev");
-    assert!(chain.role_provider().is_some());
-    chain.provide_credentials().await.unwrap();
-    assert_eq!(setup.mock.calls(Action::AssumeRole), 1);
 }

@@ -11,9 +11,9 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/healed";
 
 fn provider(mock: &MockSts, clock: &ManualClock) -> AssumeRoleProvider {
     AssumeRoleProvider::builder(
-        AssumeRoleRequest::builder(ROLE, "heal")
-            .build()
-            .unwrap(), &mock.sdk_config())
+        AssumeRoleRequest::builder(ROLE, "heal").build().unwrap(),
+        &mock.sdk_config(),
+    )
     .time_source(clock.clone())
     .build()
     .unwrap()

@@ -9,8 +9,6 @@
 #[path = "../common/mod.rs"]
 #[allow(dead_code)]
 mod common;
-#[path = "../common/sources.rs"]
-mod sources;
 
 mod default_chain;
 mod file_cache_kill;
@@ -19,10 +17,7 @@ mod heal;
 mod layering;
 mod mfa;
 mod mock_web_identity;
-mod params;
-mod profile;
 mod profile_keys_vs_sdk;
-mod profile_sources;
 mod provider;
 mod provider_cache;
 mod refresh_timer;

@@ -11,10 +11,10 @@ use aws_credential_types::provider::ProvideCredentials;
 use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use sts_assume_role::cache::{CredentialCache, FileCache, session_cache_key};
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::mfa::{
     self, MfaContext, MfaDevices, MfaError, MfaOptions, MfaReason, TokenSource, Totp,
 };
-use sts_assume_role::request::{SerialNumber, TokenCode};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{
     AssumeRoleProvider, AssumeRoleRequest, Error, MfaSession, Parameter, RefreshPolicy,
@@ -161,10 +161,10 @@ async fn a_reused_code_is_never_sent_to_sts() {
     }));
     let plain = MockSts::builder().time_source(clock.clone()).start().await; // any code
     plain.require_mfa(ROLE);
-    let p = AssumeRoleProvider::builder(role_request(
-        ROLE,
-        Some("arn:aws:iam::123456789012:mfa/repeat"),
-    ), &config(&plain))
+    let p = AssumeRoleProvider::builder(
+        role_request(ROLE, Some("arn:aws:iam::123456789012:mfa/repeat")),
+        &config(&plain),
+    )
     .mfa(repeating.clone())
     .time_source(clock.clone())
     .build()
@@ -246,12 +246,15 @@ async fn a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts() {
             TokenCode::new(format!("00000{i}")).map_err(MfaError::failed)
         }
     }));
-    let p = AssumeRoleProvider::builder(role_request(
-        ROLE,
-        Some(&serial(
-            "a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts",
-        )),
-    ), &mock.sdk_config())
+    let p = AssumeRoleProvider::builder(
+        role_request(
+            ROLE,
+            Some(&serial(
+                "a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts",
+            )),
+        ),
+        &mock.sdk_config(),
+    )
     .mfa(wrong.clone())
     .mfa_options(MfaOptions::default().attempts(3))
     .time_source(clock.clone())
@@ -276,10 +279,10 @@ async fn a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts() {
 
     // Wrong, then right: success on the second code.
     let answers = Mutex::new(vec!["424242", "999999"]);
-    let p = AssumeRoleProvider::builder(role_request(
-        ROLE,
-        Some("arn:aws:iam::123456789012:mfa/second"),
-    ), &mock.sdk_config())
+    let p = AssumeRoleProvider::builder(
+        role_request(ROLE, Some("arn:aws:iam::123456789012:mfa/second")),
+        &mock.sdk_config(),
+    )
     .mfa(mfa::from_fn(move |_: &MfaContext| {
         TokenCode::new(answers.lock().unwrap().pop().unwrap()).map_err(MfaError::failed)
     }))
@@ -391,12 +394,15 @@ async fn direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt(
             }
         }
     }));
-    let p = AssumeRoleProvider::builder(role_request(
-        ROLE,
-        Some(&serial(
-            "direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt",
-        )),
-    ), &mock.sdk_config())
+    let p = AssumeRoleProvider::builder(
+        role_request(
+            ROLE,
+            Some(&serial(
+                "direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt",
+            )),
+        ),
+        &mock.sdk_config(),
+    )
     .mfa(source.clone())
     .time_source(clock.clone())
     .refresh_policy(RefreshPolicy::default().jitter(0.0))
@@ -437,14 +443,19 @@ async fn direct_mfa_prompts_once_per_refresh_and_callers_never_wait_on_a_prompt(
 async fn no_role_is_assumed_for_more_than_an_hour_from_a_role_or_an_mfa_session() {
     let clock = ManualClock::default();
     let mock = totp_mock(&clock).await;
-    let hop1 =
-        AssumeRoleProvider::builder(role_request("arn:aws:iam::123456789012:role/hop1", None), &mock.sdk_config())
+    let hop1 = AssumeRoleProvider::builder(
+        role_request("arn:aws:iam::123456789012:role/hop1", None),
+        &mock.sdk_config(),
+    )
+    .build()
+    .unwrap();
+    let hop2 = |seconds| {
+        AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/hop2", "chain")
+            .duration(Duration::from_secs(seconds))
             .build()
-            .unwrap();
-    let long = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/hop2", "chain")
-        .duration(Duration::from_secs(7200))
-        .build()
-        .unwrap();
+            .unwrap()
+    };
+    let long = hop2(7200);
     // Refused when the source's credentials turn out to be a role session, before STS is
     // called for the second hop.
     let err = AssumeRoleProvider::builder(long.clone(), &mock.sdk_config())
@@ -460,7 +471,7 @@ async fn no_role_is_assumed_for_more_than_an_hour_from_a_role_or_an_mfa_session(
     assert!(errors.contains(Parameter::DurationSeconds));
     assert!(errors.to_string().contains("role chaining"), "{errors}");
     assert_eq!(mock.calls(Action::AssumeRole), 1, "only the first hop");
-    let ok = long.with_duration(sts_assume_role::request::SessionDuration::ROLE_CHAINING_MAX);
+    let ok = hop2(3600);
     let chained = AssumeRoleProvider::builder(ok, &mock.sdk_config())
         .source_credentials(hop1)
         .build()
@@ -493,7 +504,7 @@ async fn no_role_is_assumed_for_more_than_an_hour_from_a_role_or_an_mfa_session(
         assert!(errors.to_string().contains("MFA session"), "{errors}");
     }
     assert_eq!(mock.calls(Action::AssumeRole), calls, "refused before STS");
-    let hour = long.with_duration(sts_assume_role::request::SessionDuration::ROLE_CHAINING_MAX);
+    let hour = hop2(3600);
     let from_session = AssumeRoleProvider::builder(hour, &config(&mock))
         .source_credentials(session)
         .time_source(clock.clone())
@@ -512,7 +523,9 @@ async fn the_mfa_age_option_renews_the_session_before_the_limit() {
     mock.max_mfa_age(role, HOUR);
     let session = MfaSession::builder(
         serial("the_mfa_age_option_renews_the_session_before_the_limit"),
-        source.clone(), &config(&mock))
+        source.clone(),
+        &config(&mock),
+    )
     .time_source(clock.clone())
     .max_mfa_age(HOUR)
     .refresh_policy(RefreshPolicy::default().jitter(0.0))
@@ -543,12 +556,15 @@ async fn the_mfa_age_option_renews_the_session_before_the_limit() {
 async fn a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call() {
     let clock = ManualClock::default();
     let mock = totp_mock(&clock).await;
-    let p = AssumeRoleProvider::builder(role_request(
-        ROLE,
-        Some(&serial(
-            "a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call",
-        )),
-    ), &config(&mock))
+    let p = AssumeRoleProvider::builder(
+        role_request(
+            ROLE,
+            Some(&serial(
+                "a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call",
+            )),
+        ),
+        &config(&mock),
+    )
     .mfa(mfa::from_async_fn(|_ctx| std::future::pending()))
     .mfa_options(MfaOptions::default().prompt_timeout(Duration::from_secs(30)))
     .time_source(clock.clone())
@@ -567,12 +583,15 @@ async fn a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call() {
 async fn a_cancelled_prompt_gives_a_typed_error_and_no_sts_call() {
     let clock = ManualClock::default();
     let mock = totp_mock(&clock).await;
-    let p = AssumeRoleProvider::builder(role_request(
-        ROLE,
-        Some(&serial(
-            "a_cancelled_prompt_gives_a_typed_error_and_no_sts_call",
-        )),
-    ), &mock.sdk_config())
+    let p = AssumeRoleProvider::builder(
+        role_request(
+            ROLE,
+            Some(&serial(
+                "a_cancelled_prompt_gives_a_typed_error_and_no_sts_call",
+            )),
+        ),
+        &mock.sdk_config(),
+    )
     .mfa(mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)))
     .time_source(clock.clone())
     .build()
@@ -594,12 +613,15 @@ async fn terminal_prompt_asks_on_its_output_and_reads_its_input() {
     let output = SharedBuf::default();
     let prompt =
         mfa::TerminalPrompt::with_io(std::io::Cursor::new(format!("{code}\n")), output.clone());
-    let p = AssumeRoleProvider::builder(role_request(
-        ROLE,
-        Some(&serial(
-            "terminal_prompt_asks_on_its_output_and_reads_its_input",
-        )),
-    ), &mock.sdk_config())
+    let p = AssumeRoleProvider::builder(
+        role_request(
+            ROLE,
+            Some(&serial(
+                "terminal_prompt_asks_on_its_output_and_reads_its_input",
+            )),
+        ),
+        &mock.sdk_config(),
+    )
     .mfa(prompt)
     .time_source(clock.clone())
     .build()
@@ -616,9 +638,7 @@ async fn terminal_prompt_asks_on_its_output_and_reads_its_input() {
     // End of input is a cancellation, not an empty code.
     let eof = mfa::TerminalPrompt::with_io(std::io::Cursor::new(""), std::io::sink());
     let ctx = MfaContext::new(
-        serial("terminal_prompt_asks_on_its_output_and_reads_its_input")
-            .parse()
-            .unwrap(),
+        serial("terminal_prompt_asks_on_its_output_and_reads_its_input"),
         None,
         MfaReason::FirstLoad,
         1,
@@ -646,12 +666,15 @@ async fn channel_source_hands_over_codes_pushed_from_elsewhere() {
             }
         }
     });
-    let p = AssumeRoleProvider::builder(role_request(
-        ROLE,
-        Some(&serial(
-            "channel_source_hands_over_codes_pushed_from_elsewhere",
-        )),
-    ), &mock.sdk_config())
+    let p = AssumeRoleProvider::builder(
+        role_request(
+            ROLE,
+            Some(&serial(
+                "channel_source_hands_over_codes_pushed_from_elsewhere",
+            )),
+        ),
+        &mock.sdk_config(),
+    )
     .mfa(source)
     .time_source(clock.clone())
     .build()
@@ -718,7 +741,7 @@ async fn a_cached_mfa_session_spares_the_next_process_its_prompt() {
         .unwrap();
     assert_eq!(first_source.count(), 1);
     assert_eq!(mock.calls(Action::GetSessionToken), 1);
-    let key = session_cache_key(&SerialNumber::new(serial(name)).unwrap(), 12 * HOUR, None);
+    let key = session_cache_key(&serial(name), 12 * HOUR, None);
     assert!(dir.path().join(format!("{key}.json")).is_file());
 
     // The next run of the program, an hour later: the session is on disk.
@@ -758,7 +781,7 @@ async fn a_cached_mfa_session_keeps_its_mfa_age_limit_as_its_expiry() {
         .prefetch()
         .await
         .unwrap();
-    let serial = SerialNumber::new(serial(name)).unwrap();
+    let serial = serial(name);
     let key = session_cache_key(&serial, 12 * HOUR, Some(HOUR));
     let entry = cache.load(&key).unwrap().expect("stored");
     assert_eq!(entry.expiration(), start + HOUR);

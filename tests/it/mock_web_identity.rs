@@ -100,7 +100,7 @@ async fn the_sdk_assumes_a_role_with_a_jwt_unsigned_and_parses_every_field() {
         .role_session_name("pod")
         .web_identity_token(pod_token())
         .policy(r#"{"Version":"2012-10-17","Statement":[]}"#)
-        .duration(Duration::from_secs(900))
+        .duration_seconds(900)
         .send()
         .await
         .expect("the call succeeds");
@@ -208,7 +208,7 @@ async fn credential_lifetime_and_max_session_duration_apply_to_web_identity() {
         .role_arn(ROLE)
         .role_session_name("pod")
         .web_identity_token(TOKEN)
-        .duration(Duration::from_secs(3601))
+        .duration_seconds(3601)
         .send()
         .await
         .unwrap_err();
@@ -377,11 +377,11 @@ async fn invalid_input_is_a_validation_error_naming_the_parameter() {
         ),
         (base().policy("[]"), "Policy: must be a JSON object"),
         (
-            base().duration(Duration::from_secs(899)),
+            base().duration_seconds(899),
             "DurationSeconds: must be 900-43200",
         ),
         (
-            base().duration(Duration::from_secs(43_201)),
+            base().duration_seconds(43_201),
             "DurationSeconds: must be 900-43200",
         ),
     ];
@@ -463,7 +463,7 @@ async fn web_identity_credentials_sign_calls_and_chain_roles_for_at_most_an_hour
         pod.assume_role()
             .role_arn("arn:aws:iam::123456789012:role/next")
             .role_session_name("chained")
-            .duration(Duration::from_secs(duration))
+            .duration_seconds(duration)
             .send()
     };
     let error = chained(3601).await.unwrap_err();

@@ -7,9 +7,9 @@ use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_runtime::env_config::file::{EnvConfigFileKind, EnvConfigFiles};
 use aws_types::region::Region;
+use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::profile::{Environment, from_profile};
-use sts_assume_role::request::TokenCode;
 use sts_assume_role::test_util::{Action, MockSts, RecordedRequest};
 
 const DEV: &str = "arn:aws:iam::123456789012:role/dev";

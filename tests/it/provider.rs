@@ -168,7 +168,7 @@ async fn sts_faults_in_the_advisory_window_keep_credentials_and_back_off() {
         );
         assert_eq!(calls + 1, expected_calls);
         let status = provider.status();
-        assert_eq!(status.consecutive_failures, attempt);
+        assert_eq!(status.consecutive_failures(), attempt);
         // Still inside the backoff: no new STS call however often callers ask.
         for _ in 0..50 {
             assert_eq!(key(&provider).await, first);
@@ -181,7 +181,7 @@ async fn sts_faults_in_the_advisory_window_keep_credentials_and_back_off() {
         );
         // Move past the backoff (at most 1, 2, 4 s; step past the longest).
         let wait = status
-            .retry_at
+            .retry_at()
             .unwrap()
             .duration_since(clock.now())
             .unwrap();
@@ -207,9 +207,9 @@ async fn by_default_a_failure_with_valid_credentials_is_retried_after_five_to_te
     assert_eq!(key(&provider).await, first);
     settle(&provider).await;
     let status = provider.status();
-    assert_eq!(status.consecutive_failures, 1);
+    assert_eq!(status.consecutive_failures(), 1);
     let wait = status
-        .retry_at
+        .retry_at()
         .unwrap()
         .duration_since(clock.now())
         .unwrap();
@@ -324,11 +324,14 @@ async fn role_chaining_works_through_two_hops() {
     let clock = ManualClock::default();
     let mock = mock(&clock).await;
     let hop1 = provider(&mock, &clock);
-    let hop2 = AssumeRoleProvider::builder(request("arn:aws:iam::123456789012:role/second"), &mock.sdk_config())
-        .source_credentials(hop1.clone())
-        .time_source(clock.clone())
-        .build()
-        .unwrap();
+    let hop2 = AssumeRoleProvider::builder(
+        request("arn:aws:iam::123456789012:role/second"),
+        &mock.sdk_config(),
+    )
+    .source_credentials(hop1.clone())
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
     let hop1_key = key(&hop1).await;
     let creds = hop2.provide_credentials().await.unwrap();
     let requests = mock.requests();
@@ -539,7 +542,10 @@ async fn a_panicking_source_is_reported_as_a_panic_and_the_provider_recovers() {
         let error = Error::find_in(&err).unwrap();
         assert!(matches!(error, Error::Panicked), "{error:?}");
         assert!(!error.is_retryable());
-        assert!(!provider.status().is_refreshing(), "no refresh left hanging");
+        assert!(
+            !provider.status().is_refreshing(),
+            "no refresh left hanging"
+        );
         clock.advance(Duration::from_secs(11));
     }
     assert_eq!(provider.status().consecutive_failures(), 2);
@@ -586,11 +592,14 @@ async fn the_sts_error_code_is_found_in_a_credentials_error_and_in_a_client_erro
     assert_eq!(code, Some(&StsErrorCode::AccessDenied), "{err:?}");
 
     // A chained provider whose source failed reports the source's code too.
-    let hop2 = AssumeRoleProvider::builder(request("arn:aws:iam::123456789012:role/second"), &mock.sdk_config())
-        .source_credentials(provider)
-        .time_source(clock.clone())
-        .build()
-        .unwrap();
+    let hop2 = AssumeRoleProvider::builder(
+        request("arn:aws:iam::123456789012:role/second"),
+        &mock.sdk_config(),
+    )
+    .source_credentials(provider)
+    .time_source(clock.clone())
+    .build()
+    .unwrap();
     clock.advance(Duration::from_secs(11));
     mock.push_fault(
         Action::AssumeRole,

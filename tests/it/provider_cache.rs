@@ -13,8 +13,8 @@ use serde_json::Value;
 use sts_assume_role::cache::{
     CacheError, CachedCredentials, CredentialCache, FileCache, cli_cache_key,
 };
-use sts_assume_role::mfa::{self, MfaContext, MfaError};
 use sts_assume_role::mfa::TokenCode;
+use sts_assume_role::mfa::{self, MfaContext, MfaError};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy};
 
@@ -22,9 +22,7 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/cached";
 const MIN: Duration = Duration::from_secs(60);
 
 fn request() -> AssumeRoleRequest {
-    AssumeRoleRequest::builder(ROLE, "cached")
-        .build()
-        .unwrap()
+    AssumeRoleRequest::builder(ROLE, "cached").build().unwrap()
 }
 
 fn provider(mock: &MockSts, request: AssumeRoleRequest, cache: FileCache) -> AssumeRoleProvider {
@@ -242,7 +240,7 @@ async fn a_refresh_calls_sts_instead_of_reloading_the_credentials_it_replaces() 
                 .unwrap();
             let first = provider.prefetch().await.unwrap();
             let status = provider.status();
-            if status.refresh_at.unwrap() < status.expiry.unwrap() - 16 * MIN {
+            if status.refresh_at().unwrap() < status.expiry().unwrap() - 16 * MIN {
                 break 'seed (provider, first);
             }
         }
@@ -329,10 +327,7 @@ async fn with_mfa_a_second_process_finds_the_cached_credentials_and_does_not_pro
     let asked = Arc::new(Mutex::new(Vec::new()));
     let source = |asked: Arc<Mutex<Vec<String>>>| {
         mfa::from_fn(move |ctx: &MfaContext| {
-            asked
-                .lock()
-                .unwrap()
-                .push(ctx.serial_number().as_str().to_owned());
+            asked.lock().unwrap().push(ctx.serial_number().to_owned());
             TokenCode::new("246810").map_err(MfaError::failed)
         })
     };

@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_smithy_async::rt::sleep::{AsyncSleep, Sleep};
-use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::mfa::TokenCode;
+use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy, ScheduledRefresh};
 
@@ -30,9 +30,7 @@ async fn mock(clock: &ManualClock) -> MockSts {
 }
 
 fn request() -> AssumeRoleRequest {
-    AssumeRoleRequest::builder(ROLE, "timer")
-        .build()
-        .unwrap()
+    AssumeRoleRequest::builder(ROLE, "timer").build().unwrap()
 }
 
 /// A provider on the manual clock, timer included, whose STS client does not retry.
@@ -82,8 +80,8 @@ async fn scheduled_refresh_with_no_caller() {
     .await;
     // Nobody asked: the provider refreshed on its own, and holds the new credentials.
     let status = p.status();
-    assert!(status.expiry.unwrap() > first_expiry);
-    assert!(!status.refreshing);
+    assert!(status.expiry().unwrap() > first_expiry);
+    assert!(!status.is_refreshing());
     let issued = mock.issued();
     assert_eq!(issued[0].access_key_id, first.access_key_id());
     assert_ne!(issued[1].access_key_id, first.access_key_id());
@@ -132,7 +130,10 @@ async fn the_timer_retries_a_failed_refresh_while_the_credentials_are_valid() {
 
     to_refresh(&clock, &p);
     for failures in 1..=2 {
-        until("a failure", || p.status().consecutive_failures() == failures).await;
+        until("a failure", || {
+            p.status().consecutive_failures() == failures
+        })
+        .await;
         let retry_at = p.status().retry_at().unwrap();
         // Nothing before the backoff is over.
         clock.set(retry_at - SEC);
@@ -186,7 +187,9 @@ async fn a_prompting_source_is_asked_ahead_only_when_told_to() {
             AssumeRoleRequest::builder(ROLE, "timer")
                 .serial_number(serial)
                 .build()
-                .unwrap(), &mock.sdk_config())
+                .unwrap(),
+            &mock.sdk_config(),
+        )
         .mfa(mfa::from_fn(move |_: &MfaContext| {
             counter.fetch_add(1, Ordering::SeqCst);
             TokenCode::new(codes.fetch_add(1, Ordering::SeqCst).to_string())
@@ -343,7 +346,9 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
             counter.fetch_add(1, Ordering::SeqCst);
             TokenCode::new(codes.fetch_add(1, Ordering::SeqCst).to_string())
                 .map_err(MfaError::failed)
-        }), &mock.sdk_config())
+        }),
+        &mock.sdk_config(),
+    )
     .duration(15 * 60 * SEC)
     .mfa_devices(MfaDevices::new())
     .time_source(clock.clone())
@@ -370,9 +375,10 @@ async fn a_timer_never_prompts_a_person_through_the_source_of_a_provider() {
         1,
         "no prompt with no caller"
     );
-    let error = role.status().last_error().unwrap();
+    let status = role.status();
+    let error = status.last_error().unwrap();
     assert!(
-        matches!(Error::find_in(&*error), Some(Error::SourceCredentials(_))),
+        matches!(Error::find_in(error), Some(Error::SourceCredentials(_))),
         "{error:?}"
     );
     assert_eq!(
@@ -409,10 +415,10 @@ async fn however_long_the_backoff_one_more_try_comes_before_the_credentials_expi
     to_refresh(&clock, &p);
     until("the failure", || p.status().consecutive_failures() == 1).await;
     let status = p.status();
-    let retry_at = status.retry_at.unwrap();
+    let retry_at = status.retry_at().unwrap();
     // Brought forward into the mandatory window, before expiry.
     assert!(
-        retry_at >= status.mandatory_at.unwrap() && retry_at <= expiry - SEC,
+        retry_at >= status.mandatory_at().unwrap() && retry_at <= expiry - SEC,
         "{retry_at:?} not in the mandatory window before {expiry:?}"
     );
     clock.set(retry_at);

@@ -3,6 +3,7 @@
 //! the crate's own mock STS.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::error::CredentialsError;

@@ -21,9 +21,7 @@ const MIN: Duration = Duration::from_secs(60);
 const SEC: Duration = Duration::from_secs(1);
 
 fn request() -> AssumeRoleRequest {
-    AssumeRoleRequest::builder(ROLE, "skew")
-        .build()
-        .unwrap()
+    AssumeRoleRequest::builder(ROLE, "skew").build().unwrap()
 }
 
 /// A provider on `local` (this machine's clock, timer included) reaching `mock`, whose STS

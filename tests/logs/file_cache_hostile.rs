@@ -282,9 +282,10 @@ async fn a_cli_entry_of_another_role_renamed_to_a_providers_key_is_not_served() 
     }
     // With a generated session name, any session of the role is this request's (the key
     // leaves the name out, as the AWS CLI does for `botocore-session-…`).
-    let generated = AssumeRoleRequest::builder_with_generated_name("arn:aws:iam::123456789012:role/RoleB")
-        .build()
-        .unwrap();
+    let generated =
+        AssumeRoleRequest::builder_with_generated_name("arn:aws:iam::123456789012:role/RoleB")
+            .build()
+            .unwrap();
     write_cli(
         &cache,
         &cli_cache_key(&generated),

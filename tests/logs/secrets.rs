@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
 use sts_assume_role::cache::{CredentialCache, FileCache};
-use sts_assume_role::mfa::{self, TokenSource};
 use sts_assume_role::mfa::TokenCode;
+use sts_assume_role::mfa::{self, TokenSource};
 use sts_assume_role::test_util::{Action, Fault, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, RefreshPolicy};
 
@@ -76,7 +76,9 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let provider = AssumeRoleProvider::builder(
         AssumeRoleRequest::builder(open_role, "leak-test")
             .build()
-            .unwrap(), &mock.sdk_config())
+            .unwrap(),
+        &mock.sdk_config(),
+    )
     .time_source(clock.clone())
     .refresh_policy(RefreshPolicy::default().jitter(0.0))
     .build()
@@ -100,7 +102,9 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let chained = AssumeRoleProvider::builder(
         AssumeRoleRequest::builder(open_role, "hop-two")
             .build()
-            .unwrap(), &mock.sdk_config())
+            .unwrap(),
+        &mock.sdk_config(),
+    )
     .source_credentials(mock.source_credentials())
     .time_source(clock.clone())
     .build()
@@ -121,16 +125,21 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     // Kept in a file cache, and read back by a second session (as another process would).
     let dir = tempfile::tempdir().unwrap();
     let file_cache = || FileCache::new(dir.path());
-    let session =
-        sts_assume_role::MfaSession::builder("arn:aws:iam::123456789012:mfa/leak-test", totp, &totp_mock.sdk_config())
-            .time_source(clock.clone())
-            .cache(file_cache())
-            .build()
-            .unwrap();
+    let session = sts_assume_role::MfaSession::builder(
+        "arn:aws:iam::123456789012:mfa/leak-test",
+        totp,
+        &totp_mock.sdk_config(),
+    )
+    .time_source(clock.clone())
+    .cache(file_cache())
+    .build()
+    .unwrap();
     let session_creds = session.prefetch().await.unwrap();
     let reread = sts_assume_role::MfaSession::builder(
         "arn:aws:iam::123456789012:mfa/leak-test",
-        mfa::from_fn(|_: &mfa::MfaContext| Err(mfa::MfaError::Cancelled)), &totp_mock.sdk_config())
+        mfa::from_fn(|_: &mfa::MfaContext| Err(mfa::MfaError::Cancelled)),
+        &totp_mock.sdk_config(),
+    )
     .time_source(clock.clone())
     .cache(file_cache())
     .build()
@@ -140,7 +149,9 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
     let cached_role = AssumeRoleProvider::builder(
         AssumeRoleRequest::builder(open_role, "cached")
             .build()
-            .unwrap(), &mock.sdk_config())
+            .unwrap(),
+        &mock.sdk_config(),
+    )
     .time_source(clock.clone())
     .cache(file_cache())
     .build()

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use aws_credential_types::provider::ProvideCredentials;
 use sts_assume_role::cache::{CredentialCache, FileCache, cli_cache_key};
-use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::mfa::TokenCode;
+use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{AssumeRoleProvider, AssumeRoleRequest, MfaSession};
 
@@ -107,7 +107,9 @@ async fn an_mfa_session_asks_for_its_minimum_token_size_too() {
     let mock = MockSts::builder().time_source(clock.clone()).start().await;
     let session = MfaSession::builder(
         "arn:aws:iam::123456789012:mfa/alice",
-        mfa::from_fn(|_: &MfaContext| TokenCode::new("123456").map_err(MfaError::failed)), &mock.sdk_config())
+        mfa::from_fn(|_: &MfaContext| TokenCode::new("123456").map_err(MfaError::failed)),
+        &mock.sdk_config(),
+    )
     .minimum_session_token_size(3000)
     .mfa_devices(MfaDevices::new())
     .time_source(clock.clone())
@@ -121,7 +123,9 @@ async fn an_mfa_session_asks_for_its_minimum_token_size_too() {
 
     let err = MfaSession::builder(
         "arn:aws:iam::123456789012:mfa/alice",
-        mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)), &mock.sdk_config())
+        mfa::from_fn(|_: &MfaContext| Err(MfaError::Cancelled)),
+        &mock.sdk_config(),
+    )
     .minimum_session_token_size(4097)
     .build()
     .unwrap_err();

@@ -6,16 +6,16 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_config::BehaviorVersion;
-use sts_assume_role::builder::{ForProfile, ProviderBuilder, WithSts};
-use sts_assume_role::cache::{FileCache, cli_cache_key};
-use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError};
-use sts_assume_role::profile::{
+use crate::cache::{FileCache, cli_cache_key};
+use crate::mfa::TokenCode;
+use crate::mfa::{self, MfaContext, MfaDevices, MfaError};
+use crate::profile::ProfileBuilder;
+use crate::profile::{
     Environment, ProfileError, ProfileErrorKind, SourceKind, from_env_profile, from_profile,
 };
-use sts_assume_role::mfa::TokenCode;
-use sts_assume_role::test_util::{Action, MockSts};
-use sts_assume_role::{AssumeRoleRequest, InvalidParameter, Parameter};
+use crate::test_util::{Action, MockSts};
+use crate::{AssumeRoleRequest, InvalidParameter, Parameter};
+use aws_config::BehaviorVersion;
 use tempfile::TempDir;
 
 const DEV: &str = "arn:aws:iam::123456789012:role/dev";
@@ -79,7 +79,7 @@ impl Files {
 
     /// A builder for `profile` reading these files, reaching STS at `mock`, with MFA devices
     /// of its own (so tests running in parallel can share a serial number).
-    fn builder(&self, profile: &str, mock: &MockSts) -> ProviderBuilder<ForProfile, WithSts> {
+    fn builder(&self, profile: &str, mock: &MockSts) -> ProfileBuilder {
         from_profile(profile)
             .environment(self.env())
             .mfa_devices(MfaDevices::new())
@@ -101,7 +101,7 @@ fn code_123456() -> impl mfa::TokenSource {
     mfa::from_fn(|_: &MfaContext| TokenCode::new("123456").map_err(MfaError::failed))
 }
 
-async fn build_err(builder: ProviderBuilder<ForProfile, WithSts>) -> ProfileError {
+async fn build_err(builder: ProfileBuilder) -> ProfileError {
     builder.build().await.unwrap_err()
 }
 
@@ -186,7 +186,7 @@ async fn without_role_session_name_a_generated_name_is_sent() {
     );
     let mut builder = files.builder("dev", &mock);
     let chain = builder.resolve().await.unwrap();
-    assert!(chain.roles()[0].request().session_name_generated());
+    assert!(chain.roles()[0].request().session_name_generated);
 
     builder.build().await.unwrap().prefetch().await.unwrap();
     let name = mock.requests()[0]
@@ -401,7 +401,7 @@ async fn aws_profile_in_the_env_selects_the_profile() {
     let mut builder = from_env_profile().environment(Environment::from_vars(picked));
     let chain = builder.resolve().await.unwrap();
     assert_eq!(chain.profile(), "default");
-    assert_eq!(chain.roles()[0].request().role_arn().as_str(), OPS);
+    assert_eq!(chain.roles()[0].request().role_arn(), OPS);
 }
 
 #[tokio::test]
@@ -415,7 +415,7 @@ async fn an_in_memory_file_system_can_stand_in_for_the_real_one() {
     let mut builder = from_profile("dev").environment(environment);
     let chain = builder.resolve().await.unwrap();
     assert_eq!(chain.region().map(|r| r.as_ref()), Some("eu-north-1"));
-    assert_eq!(chain.roles()[0].request().role_arn().as_str(), DEV);
+    assert_eq!(chain.roles()[0].request().role_arn(), DEV);
 }
 
 // ---- errors ----
@@ -742,13 +742,11 @@ async fn without_overriding_variables_errors_name_the_default_files() {
 }
 
 /// An STS client that is never called: for builds that must fail before STS.
-fn offline_sts() -> aws_sdk_sts::Client {
-    aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build(),
-    )
+fn offline_sts() -> aws_types::SdkConfig {
+    aws_types::SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .build()
 }
 
 #[tokio::test]
@@ -760,7 +758,7 @@ async fn mistakes_of_the_builder_itself_are_found_by_build() {
     let builder = || {
         from_profile("dev")
             .environment(files.env())
-            .client(offline_sts())
+            .sdk_config(&offline_sts())
     };
 
     // `mfa_serial` with no token source to ask.
@@ -795,7 +793,7 @@ async fn under_an_mfa_session_a_role_of_more_than_an_hour_is_refused_naming_dura
     let builder = || {
         from_profile("dev")
             .environment(files.env())
-            .client(offline_sts())
+            .sdk_config(&offline_sts())
             .mfa(code_123456())
     };
     // Without an MFA session the role sends the code itself and may last two hours.

@@ -2,20 +2,20 @@
 //! below, SSO in `profile_sso.rs`): the SDK's provider gets the base, this crate assumes the
 //! roles above it with its MFA and cache, and failures name the file, the profile and the key.
 
-use crate::sources;
+use super::sources;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::cache::FileCache;
+use crate::mfa::MfaDevices;
+use crate::profile::ProfileBuilder;
+use crate::profile::{Environment, SourceKind, from_profile};
+use crate::test_util::{Action, MockSts};
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use sources::{counting_code, source_error};
-use sts_assume_role::builder::{ForProfile, ProviderBuilder, WithSts};
-use sts_assume_role::cache::FileCache;
-use sts_assume_role::mfa::MfaDevices;
-use sts_assume_role::profile::{Environment, SourceKind, from_profile};
-use sts_assume_role::test_util::{Action, MockSts};
 use tempfile::TempDir;
 
 const DEV: &str = "arn:aws:iam::123456789012:role/dev";
@@ -47,7 +47,7 @@ impl Setup {
         ])
     }
 
-    fn builder(&self, profile: &str, mock: &MockSts) -> ProviderBuilder<ForProfile, WithSts> {
+    fn builder(&self, profile: &str, mock: &MockSts) -> ProfileBuilder {
         from_profile(profile)
             .environment(self.env())
             .mfa_devices(MfaDevices::new())
@@ -338,7 +338,7 @@ async fn a_rejected_web_identity_token_names_the_profile_and_key() {
 
 #[tokio::test]
 async fn a_source_error_keeps_the_sdks_meaning_configuration_or_retryable() {
-    use sts_assume_role::Error;
+    use crate::Error;
     let mock = MockSts::start().await;
     // An SSO profile naming a session that has no `[sso-session]` section: configuration.
     let setup = Setup::new(&role_over(

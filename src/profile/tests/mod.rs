@@ -1,0 +1,7 @@
+//! The profile module's tests: they read the resolved chain itself (crate-private), and run
+//! chains against the mock STS.
+
+mod sources;
+
+mod resolution;
+mod sources_sdk;
