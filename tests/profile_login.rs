@@ -134,8 +134,8 @@ async fn a_role_over_a_login_session_asks_once_and_a_second_process_uses_the_cac
     let shown = DisplayErrorContext(&err).to_string();
     let found = source_error(&err).unwrap_or_else(|| panic!("{shown}"));
     assert_eq!(found.kind(), SourceKind::LoginSession);
-    assert_eq!(found.location().profile(), "console");
-    assert_eq!(found.location().key(), Some("login_session"));
+    assert_eq!(found.profile(), "console");
+    assert_eq!(found.key(), Some("login_session"));
     assert!(
         found.hint().is_some_and(|h| h.contains("aws login")),
         "{shown}"

@@ -168,9 +168,9 @@ async fn a_role_over_sso_asks_once_uses_the_cache_and_says_how_to_log_in_again()
         let shown = DisplayErrorContext(&err).to_string();
         let found = source_error(&err).unwrap_or_else(|| panic!("{case}: {shown}"));
         assert_eq!(found.kind(), SourceKind::Sso, "{case}");
-        assert_eq!(found.location().profile(), "sso", "{case}");
-        assert_eq!(found.location().key(), Some("sso_session"), "{case}");
-        assert_eq!(found.location().file(), config.to_str().unwrap(), "{case}");
+        assert_eq!(found.profile(), "sso", "{case}");
+        assert_eq!(found.key(), Some("sso_session"), "{case}");
+        assert_eq!(found.file(), config.to_str().unwrap(), "{case}");
         assert!(
             found
                 .hint()
@@ -215,7 +215,7 @@ async fn a_role_over_sso_asks_once_uses_the_cache_and_says_how_to_log_in_again()
         .unwrap_err();
     let shown = DisplayErrorContext(&err).to_string();
     let found = source_error(&err).unwrap_or_else(|| panic!("{shown}"));
-    assert_eq!(found.location().profile(), "legacy");
+    assert_eq!(found.profile(), "legacy");
     assert!(
         found
             .hint()

@@ -63,8 +63,8 @@ fn resolve(profile: &str, config: &str, credentials: &str) -> String {
                 "{err} / {err:?} / {}",
                 aws_smithy_types::error::display::DisplayErrorContext(&err)
             );
-            if let Some(at) = err.location() {
-                assert!(at.file() == CONFIG || at.file() == CREDENTIALS, "{shown}");
+            if let Some(file) = err.file() {
+                assert!(file == CONFIG || file == CREDENTIALS, "{shown}");
             }
             if err.kind() == ProfileErrorKind::MissingProfile {
                 assert!(err.missing_profile().is_some(), "{shown}");

@@ -164,7 +164,7 @@ impl CommandSource {
     }
 
     /// How long the command may take before it is killed and the question fails: 60 seconds
-    /// unless set. The provider's own [`prompt_timeout`](super::MfaOptions::prompt_timeout)
+    /// unless set. The provider's own [`mfa_prompt_timeout`](crate::AssumeRoleProviderBuilder::mfa_prompt_timeout)
     /// still applies around it.
     #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {

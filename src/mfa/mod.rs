@@ -4,11 +4,14 @@
 //!
 //! - never sends a code twice: a code STS accepted (or rejected) for a device is remembered,
 //!   and a source that hands it back is asked again (a [`Totp`] source waits for its next step);
-//! - asks again when STS rejects a code, up to [`MfaOptions::attempts`] times;
+//! - asks again when STS rejects a code, up to
+//!   [`mfa_attempts`](crate::AssumeRoleProviderBuilder::mfa_attempts) times (3 by default);
 //! - asks one question at a time per MFA device in the whole process (or in an [`MfaDevices`]
 //!   registry of your own), so concurrent refreshes of several providers queue behind one
 //!   prompt;
-//! - gives up on a source after [`MfaOptions::prompt_timeout`] with [`MfaError::TimedOut`],
+//! - gives up on a source after
+//!   [`mfa_prompt_timeout`](crate::AssumeRoleProviderBuilder::mfa_prompt_timeout) (5 minutes
+//!   by default) with [`MfaError::TimedOut`],
 //!   and never calls STS without a code.
 //!
 //! See [`crate::docs::mfa`] for choosing between MFA on each AssumeRole and an
@@ -285,12 +288,11 @@ where
 
 /// How the provider uses a token source.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct MfaOptions {
+pub(crate) struct MfaOptions {
     /// How long one question may take before [`MfaError::TimedOut`]. Default 5 minutes.
-    pub prompt_timeout: Duration,
+    pub(crate) prompt_timeout: Duration,
     /// How many codes to try per load when STS rejects them. Default 3.
-    pub attempts: u32,
+    pub(crate) attempts: u32,
 }
 
 impl Default for MfaOptions {
@@ -299,21 +301,5 @@ impl Default for MfaOptions {
             prompt_timeout: Duration::from_secs(300),
             attempts: 3,
         }
-    }
-}
-
-impl MfaOptions {
-    /// Sets the prompt timeout.
-    #[must_use]
-    pub fn prompt_timeout(mut self, timeout: Duration) -> Self {
-        self.prompt_timeout = timeout;
-        self
-    }
-
-    /// Sets the number of codes tried per load.
-    #[must_use]
-    pub fn attempts(mut self, attempts: u32) -> Self {
-        self.attempts = attempts.max(1);
-        self
     }
 }

@@ -178,9 +178,19 @@ impl SourceError {
         self.kind
     }
 
-    /// The file, profile and key of the source.
-    pub fn location(&self) -> &Location {
-        &self.location
+    /// The file of the source's profile.
+    pub fn file(&self) -> &str {
+        self.location.file()
+    }
+
+    /// The profile of the source.
+    pub fn profile(&self) -> &str {
+        self.location.profile()
+    }
+
+    /// The key that names the source, e.g. `sso_session` or `credential_process`.
+    pub fn key(&self) -> Option<&str> {
+        self.location.key()
     }
 
     /// What to do about it, when known: for SSO, the `aws sso login` command.

@@ -17,7 +17,7 @@ type BoxError = Box<dyn StdError + Send + Sync + 'static>;
 /// `Display`: `` `key` of profile `name` in FILE ``, or `` profile `name` in FILE `` without a
 /// key.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Location {
+pub(crate) struct Location {
     file: String,
     profile: String,
     key: Option<&'static str>,
@@ -33,17 +33,17 @@ impl Location {
     }
 
     /// The file, e.g. `~/.aws/config`.
-    pub fn file(&self) -> &str {
+    pub(crate) fn file(&self) -> &str {
         &self.file
     }
 
     /// The profile's name.
-    pub fn profile(&self) -> &str {
+    pub(crate) fn profile(&self) -> &str {
         &self.profile
     }
 
     /// The key at fault, e.g. `duration_seconds`, when the problem is about one key.
-    pub fn key(&self) -> Option<&str> {
+    pub(crate) fn key(&self) -> Option<&str> {
         self.key
     }
 
@@ -107,8 +107,8 @@ pub enum ProfileErrorKind {
 }
 
 /// Why a named profile could not become an [`AssumeRoleProvider`](crate::AssumeRoleProvider):
-/// a [kind](Self::kind), and where the problem is ([`location`](Self::location)): the file, the
-/// profile and the key.
+/// a [kind](Self::kind), and where the problem is: the [file](Self::file), the
+/// [profile](Self::profile) and the [key](Self::key).
 ///
 /// No message shows a secret: keys are named, never their values, except for
 /// `credential_source`, whose value is a provider's name.
@@ -211,13 +211,12 @@ impl ProfileError {
     /// [`InvalidOption`](ProfileErrorKind::InvalidOption) has one, except a
     /// [`MissingProfile`](ProfileErrorKind::MissingProfile) that is the selected profile (for
     /// one named by a `source_profile`, the location is that key).
-    pub fn location(&self) -> Option<&Location> {
+    pub(crate) fn location(&self) -> Option<&Location> {
         self.0.location.as_ref()
     }
 
     /// The profile at fault: the missing one for
-    /// [`MissingProfile`](ProfileErrorKind::MissingProfile), else the one of
-    /// [`location`](Self::location).
+    /// [`MissingProfile`](ProfileErrorKind::MissingProfile), else the one the problem is in.
     pub fn profile(&self) -> Option<&str> {
         match &self.0.detail {
             Detail::Missing { profile, .. } => Some(profile),
@@ -230,7 +229,9 @@ impl ProfileError {
         self.location().and_then(Location::key)
     }
 
-    /// The file at fault (see [`Location`]); for
+    /// The file at fault: the config or credentials file the key (or else the profile) was
+    /// found in, as named by `AWS_CONFIG_FILE` / `AWS_SHARED_CREDENTIALS_FILE` or by its
+    /// default name (`~/.aws/config`, `~/.aws/credentials`); for
     /// [`MissingProfile`](ProfileErrorKind::MissingProfile), the files looked in.
     pub fn file(&self) -> Option<&str> {
         match &self.0.detail {

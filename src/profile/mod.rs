@@ -102,7 +102,7 @@ pub(crate) use chain::{ChainRole, ChainSource, ResolvedChain};
 pub use default_chain::DefaultChain;
 pub use delegate::SourceError;
 pub use env::Environment;
-pub use error::{Location, ProfileError, ProfileErrorKind};
+pub use error::{ProfileError, ProfileErrorKind};
 
 use crate::mfa::{CommandSource, TokenSource};
 use crate::provider::fetch::chaining_rule;

@@ -59,10 +59,16 @@ macro_rules! shared_settings {
             self
         }
 
-        /// How MFA codes are asked for: prompt timeout, attempts. Defaults to
-        /// [`MfaOptions::default`](crate::mfa::MfaOptions::default).
-        pub fn mfa_options(mut self, options: $crate::mfa::MfaOptions) -> Self {
-            self.options.mfa_options = options;
+        /// How long one question to the MFA token source may take before the load fails with
+        /// [`MfaError::TimedOut`](crate::mfa::MfaError::TimedOut). Default 5 minutes.
+        pub fn mfa_prompt_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.options.mfa_options.prompt_timeout = timeout;
+            self
+        }
+
+        /// How many codes to try per load when STS rejects them (at least 1). Default 3.
+        pub fn mfa_attempts(mut self, attempts: u32) -> Self {
+            self.options.mfa_options.attempts = attempts.max(1);
             self
         }
 

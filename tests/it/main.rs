@@ -11,6 +11,7 @@
 mod common;
 
 mod default_chain;
+mod external_types;
 mod file_cache_kill;
 mod fuzz_regressions;
 mod heal;

@@ -12,9 +12,7 @@ use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use sts_assume_role::cache::{CredentialCache, FileCache, session_cache_key};
 use sts_assume_role::mfa::TokenCode;
-use sts_assume_role::mfa::{
-    self, MfaContext, MfaDevices, MfaError, MfaOptions, MfaReason, TokenSource, Totp,
-};
+use sts_assume_role::mfa::{self, MfaContext, MfaDevices, MfaError, MfaReason, TokenSource, Totp};
 use sts_assume_role::test_util::{Action, ManualClock, MockSts};
 use sts_assume_role::{
     AssumeRoleProvider, AssumeRoleRequest, Error, MfaSession, Parameter, RefreshPolicy,
@@ -256,7 +254,7 @@ async fn a_rejected_code_leads_to_a_new_prompt_up_to_the_configured_attempts() {
         &mock.sdk_config(),
     )
     .mfa(wrong.clone())
-    .mfa_options(MfaOptions::default().attempts(3))
+    .mfa_attempts(3)
     .time_source(clock.clone())
     .build()
     .unwrap();
@@ -566,7 +564,7 @@ async fn a_prompt_that_times_out_gives_a_typed_error_and_no_sts_call() {
         &config(&mock),
     )
     .mfa(mfa::from_async_fn(|_ctx| std::future::pending()))
-    .mfa_options(MfaOptions::default().prompt_timeout(Duration::from_secs(30)))
+    .mfa_prompt_timeout(Duration::from_secs(30))
     .time_source(clock.clone())
     .build()
     .unwrap();

@@ -198,7 +198,6 @@ async fn no_secret_in_trace_logs_debug_display_or_errors() {
         mfa::MfaError::failed(TokenCode::new("12").unwrap_err()),
     ];
     debug_and_display.push(format!("{mfa_errors:?}"));
-    debug_and_display.push(format!("{:?}", mfa::MfaOptions::default()));
     // The mock's own types.
     debug_and_display.push(format!(
         "{mock:?} {:?} {:?}",

@@ -170,11 +170,11 @@ async fn process_failure(body: &str) -> (String, Option<(SourceKind, String, Opt
     }
     assert_eq!(mock.calls(Action::AssumeRole), 0, "STS was not called");
     let found = source_error(&err).map(|found| {
-        assert!(found.location().file().ends_with("config"), "{shown}");
+        assert!(found.file().ends_with("config"), "{shown}");
         (
             found.kind(),
-            found.location().profile().to_owned(),
-            found.location().key().map(str::to_owned),
+            found.profile().to_owned(),
+            found.key().map(str::to_owned),
         )
     });
     (shown, found)
@@ -329,8 +329,8 @@ async fn a_rejected_web_identity_token_names_the_profile_and_key() {
     let shown = DisplayErrorContext(&err).to_string();
     let found = source_error(&err).unwrap_or_else(|| panic!("{shown}"));
     assert_eq!(found.kind(), SourceKind::WebIdentityToken);
-    assert_eq!(found.location().profile(), "pod");
-    assert_eq!(found.location().key(), Some("web_identity_token_file"));
+    assert_eq!(found.profile(), "pod");
+    assert_eq!(found.key(), Some("web_identity_token_file"));
     assert!(shown.contains("InvalidIdentityToken"), "{shown}");
     assert!(!shown.contains("a-stale-token"), "{shown}");
     assert_eq!(mock.calls(Action::AssumeRole), 0);
