@@ -34,6 +34,19 @@
 //! With `--output credential-process`, the program can be an AWS profile's
 //! `credential_process` (see the README).
 //!
+//! # Exec
+//!
+//! `assume-role exec [role or profile options] [--server | --env] -- COMMAND ARGS...` runs a
+//! command with the role's credentials: by default from a local credentials endpoint that keeps
+//! them fresh for as long as it runs (MFA asked on this terminal only when needed), or, with
+//! `--env`, as environment variables. Signals are passed on, and the command's exit status is
+//! this program's.
+//!
+//! ```text
+//! cargo run --example assume-role -- exec --profile admin-mfa --mfa-session 43200 -- \
+//!     aws sts get-caller-identity
+//! ```
+//!
 //! Credentials go to stdout, everything else to stderr. Exit status: 0 on success, 1 when
 //! STS fails, 2 for invalid input (nothing is sent then): bad flags, a profile that cannot be
 //! used, or no MFA code.
@@ -50,6 +63,8 @@ use sts_assume_role::mfa::MfaDevices;
 use sts_assume_role::mfa::TokenCode;
 use sts_assume_role::profile::{Environment, ProfileError};
 
+#[path = "assume_role/exec.rs"]
+mod exec;
 #[path = "assume_role/output.rs"]
 mod output;
 #[path = "assume_role/profile.rs"]
@@ -214,7 +229,16 @@ const INVALID_INPUT: u8 = 2;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let exec = exec::wanted(&argv).then(|| {
+        exec::ExecArgs::parse_from(
+            std::iter::once("assume-role exec".into()).chain(argv[1..].iter().cloned()),
+        )
+    });
+    let args = match exec {
+        Some(_) => None,
+        None => Some(Args::parse()),
+    };
     let mut terminal = open_terminal();
     let mut io = Io {
         stdin: &mut io::stdin().lock(),
@@ -230,7 +254,19 @@ async fn main() -> ExitCode {
         default_cache: FileCache::aws_cli(),
         devices: MfaDevices::process_wide(),
     };
-    run(args, host, &mut io).await
+    match (exec, args) {
+        (Some(exec), _) => {
+            exec::run(
+                exec,
+                host,
+                sts_assume_role::mfa::TerminalPrompt::new(),
+                &mut io,
+            )
+            .await
+        }
+        (None, Some(args)) => run(args, host, &mut io).await,
+        (None, None) => unreachable!("one of the two parsed"),
+    }
 }
 
 /// Checks the input, asks for an MFA code if needed, calls STS AssumeRole and prints the

@@ -2,6 +2,7 @@
 //! and a configuration that reads nothing from the machine. This module holds what the tests
 //! share; the tests are in its children, by behaviour.
 
+mod exec;
 mod flags;
 mod mfa;
 mod output;
