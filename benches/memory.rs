@@ -101,55 +101,68 @@ async fn run(mode: Mode) {
     let many = mode.pick(10, 1_000, 1_000);
     let calls = mode.pick(1_000, 1_000_000, 1_000_000);
     let sts = InProcessSts::new(SharedTimeSource::new(SystemTimeSource::new()));
-    let client = sts.sdk_config();
-    // Warm the client and the runtime: whatever they set up lazily on a first call is theirs.
-    provider(&client).prefetch().await.expect("warm-up");
+    let config = sts.sdk_config();
+    // Warm the HTTP client and the runtime: whatever they set up lazily on a first call is
+    // theirs, not a provider's.
+    let warm = provider(&config);
+    warm.prefetch().await.expect("warm-up");
+    drop(warm);
     settle().await;
 
-    let (base, _) = heap();
-    let p = provider(&client);
-    let (built, _) = heap();
+    // What a provider holds is what its drop gives back: measured as held minus released, so
+    // memory freed meanwhile by earlier work (timers, lazily dropped tasks) cannot make a
+    // figure negative, as a difference against a baseline taken before could.
+    // The provider the warm calls are measured on.
+    let p = provider(&config);
     p.prefetch().await.expect("load");
     settle().await;
-    let (loaded, _) = heap();
-
-    let (before_many, _) = heap();
-    let fleet: Vec<_> = (0..many).map(|_| provider(&client)).collect();
-    for q in &fleet {
+    let held_loaded = {
+        let q = provider(&config);
         q.prefetch().await.expect("load");
-    }
-    settle().await;
-    let (after_many, _) = heap();
-    drop(fleet);
-    settle().await;
-
-    let (before_own, _) = heap();
-    let own = provider(&sts.sdk_config());
-    own.prefetch().await.expect("load");
-    settle().await;
-    let (after_own, _) = heap();
-    drop(own);
-    settle().await;
+        settle().await;
+        let (held, _) = heap();
+        drop(q);
+        settle().await;
+        let (released, _) = heap();
+        held - released
+    };
+    let held_built = {
+        let q = provider(&config);
+        let (held, _) = heap();
+        drop(q);
+        settle().await;
+        let (released, _) = heap();
+        held - released
+    };
+    let held_many = {
+        let fleet: Vec<_> = (0..many).map(|_| provider(&config)).collect();
+        for q in &fleet {
+            q.prefetch().await.expect("load");
+        }
+        settle().await;
+        let (held, _) = heap();
+        drop(fleet);
+        settle().await;
+        let (released, _) = heap();
+        (held - released) / many as i64
+    };
 
     println!("## Memory ({mode} run)\n");
-    println!("| what | live heap bytes |");
+    println!("| what | live heap bytes (held, freed when dropped) |");
     println!("|---|---|");
-    println!(
-        "| one provider, built, sharing an STS client | {} |",
-        built - base
-    );
-    println!(
-        "| one provider with cached credentials, sharing an STS client | {} |",
-        loaded - base
-    );
-    println!(
-        "| per provider, {many} providers with cached credentials sharing one client | {} |",
-        (after_many - before_many) / many as i64
-    );
-    println!(
-        "| one provider with cached credentials and its own STS client | {} |",
-        after_own - before_own
-    );
+    println!("| one provider, built (its own STS client) | {held_built} |");
+    println!("| one provider with cached credentials | {held_loaded} |");
+    println!("| per provider, {many} providers with cached credentials | {held_many} |");
+    for (what, bytes) in [
+        ("built", held_built),
+        ("loaded", held_loaded),
+        ("many", held_many),
+    ] {
+        assert!(
+            bytes > 0,
+            "the {what} figure measures nothing: {bytes} bytes"
+        );
+    }
 
     let floor = SharedCredentialsProvider::new(Credentials::new(
         "AKIDSTATICFLOOR00000",

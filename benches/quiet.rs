@@ -303,4 +303,55 @@ fn main() {
             s.requests
         );
     }
+
+    // The promises (BENCHMARKS.md, issue #11), asserted in every run; timings are not.
+    // An idle provider: one STS call per set of credentials, with no caller. One-hour
+    // credentials are refreshed 15 to 22.5 minutes early, so every 37.5 to 45 minutes.
+    let most = 1 + (u64::from(idle.lifetimes) * 60 * 2).div_ceil(75);
+    assert!(
+        (u64::from(idle.lifetimes)..=most).contains(&idle.calls),
+        "promise broken: an idle provider made {} STS calls in {} hours (expected {} to {most})",
+        idle.calls,
+        idle.lifetimes,
+        idle.lifetimes
+    );
+    // A fleet loaded together spreads its refreshes: the jitter spreads each provider's over
+    // half of a 15-minute window, so no second holds a tenth of the fleet.
+    assert!(
+        jittered.peak_per_second * 10 < jittered.providers as u64,
+        "promise broken: {} of {} providers refreshed in one second with jitter",
+        jittered.peak_per_second,
+        jittered.providers
+    );
+    // An outage through the advisory window: nothing fails while the credentials are valid,
+    // and STS is called at most once per 300 s (the shortest backoff while valid), plus the
+    // first failure and one last try before expiry.
+    assert_eq!(
+        outage.failed_while_valid, 0,
+        "promise broken: requests failed while the credentials were valid"
+    );
+    let most = 2 + outage.outage.as_secs().div_ceil(300);
+    assert!(
+        outage.calls_during_outage <= most,
+        "promise broken: {} STS calls in a {} s outage (at most {most})",
+        outage.calls_during_outage,
+        outage.outage.as_secs()
+    );
+    // A clock 2 hours ahead: with STS's Date, one call per set of credentials; without it, the
+    // backoff with nothing valid (0.5 s doubling) allows at most 7 calls in any minute, and
+    // nothing dead is served.
+    let [with_date, without_date] = &skewed;
+    let most = 1 + (u64::from(hours) * 60 * 2).div_ceil(75);
+    assert!(
+        with_date.calls <= most && with_date.served == with_date.requests,
+        "promise broken: with STS's Date, {} calls in {hours} h (at most {most}), {} of {} served",
+        with_date.calls,
+        with_date.served,
+        with_date.requests
+    );
+    assert!(
+        without_date.peak_per_minute <= 7,
+        "promise broken: {} STS calls in one minute with no usable Date",
+        without_date.peak_per_minute
+    );
 }
