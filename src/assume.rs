@@ -239,7 +239,21 @@ impl AssumeRoleRequest {
                     .build(),
             );
         }
-        let out = op.send().await.map_err(from_sdk_error)?;
+        let out = if self.token_code.is_some() {
+            // An MFA code is good for one call: the SDK must not send it again on a retry (STS
+            // may have used it already). A retryable failure fails the call, and whoever
+            // retries asks for a new code.
+            op.customize()
+                .config_override(
+                    aws_sdk_sts::config::Builder::new()
+                        .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled()),
+                )
+                .send()
+                .await
+        } else {
+            op.send().await
+        };
+        let out = out.map_err(from_sdk_error)?;
         AssumedRole::from_output(out)
     }
 }

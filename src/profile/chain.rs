@@ -9,7 +9,7 @@ use aws_types::region::Region;
 
 use super::env::Environment;
 use super::error::{Location, ProfileError, ProfileErrorKind};
-use crate::provider::fetch::chaining_rule;
+use crate::provider::role::chaining_rule;
 use crate::request::{
     AssumeRoleRequest, ExternalId, InvalidParameter, Parameter, RoleArn, SerialNumber,
     SessionDuration, SessionName,

@@ -105,7 +105,7 @@ pub use env::Environment;
 pub use error::{ProfileError, ProfileErrorKind};
 
 use crate::mfa::{CommandSource, TokenSource};
-use crate::provider::fetch::chaining_rule;
+use crate::provider::role::chaining_rule;
 use crate::provider::session::session_duration_rule;
 use crate::provider::{AssumeRoleProvider, AssumeRoleProviderBuilder, MfaSessionBuilder};
 use chain::{Files, Origin, key};

@@ -8,8 +8,10 @@ use std::time::Duration;
 use aws_smithy_async::rt::sleep::{SharedAsyncSleep, TokioSleep};
 use aws_smithy_async::time::SharedTimeSource;
 
-use super::cache::Cache;
-use super::fetch::{DiskCache, Fetch, MfaConfig};
+use super::disk::DiskCache;
+use super::fetch::Fetch;
+use super::mfa::MfaConfig;
+use super::refresh::Cache;
 use super::{Handle, RefreshPolicy};
 use crate::cache::CredentialCache;
 use crate::clock::Clock;
@@ -206,7 +208,7 @@ impl Options {
     pub(crate) fn disk(
         &self,
         key: String,
-        expect: crate::provider::fetch::Expect,
+        expect: crate::provider::disk::Expect,
         full: Duration,
     ) -> Option<DiskCache> {
         self.cache.as_ref().map(|store| DiskCache {

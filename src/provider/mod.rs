@@ -3,10 +3,14 @@
 //! settings every builder shares are written once ([`builder`]).
 
 pub(crate) mod builder;
-mod cache;
+mod disk;
 pub(crate) mod fetch;
 mod heal;
+mod mfa;
 mod policy;
+mod refresh;
+pub(crate) mod role;
+pub(crate) mod server_time;
 pub(crate) mod session;
 
 use std::fmt;
@@ -27,8 +31,9 @@ use crate::request::{
     AssumeRoleRequest, InvalidParameter, Parameter, SessionDuration, ValidationErrors,
 };
 use aws_types::SdkConfig;
-use cache::{Cache, Fast};
-use fetch::{StsFetch, Subject};
+use fetch::Subject;
+use refresh::{Cache, Fast};
+use role::StsFetch;
 
 /// Credentials for a role, cached, and refreshed in the background before they expire.
 ///
@@ -431,10 +436,10 @@ impl AssumeRoleProviderBuilder {
             .as_duration();
         let disk = options.disk(
             cli_cache_key(&request),
-            fetch::Expect::Role(Box::new(request.clone())),
+            disk::Expect::Role(Box::new(request.clone())),
             full,
         );
-        let server_date = fetch::ServerDate::new(clock.shared());
+        let server_date = server_time::ServerDate::new(clock.shared());
         let fetch = Arc::new(StsFetch {
             client: server_date.on(sts),
             server_date,

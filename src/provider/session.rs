@@ -8,10 +8,11 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 
 use super::builder;
-use super::fetch::{
-    BoxFuture, DiskCache, Expect, Fetch, FetchContext, Fetched, MfaConfig, ServerDate, Subject,
-    load_source, signing_with,
-};
+use super::disk::{DiskCache, Expect};
+use super::fetch::{BoxFuture, Fetch, FetchContext, Fetched, Subject};
+use super::mfa::MfaConfig;
+use super::role::{load_source, signing_with};
+use super::server_time::ServerDate;
 use super::{Handle, Status};
 use crate::assume::{from_sdk_error, sdk_credentials};
 use crate::cache::session_cache_key;
@@ -320,7 +321,15 @@ impl Fetch for SessionFetch {
                         .token_code(code.expose());
                     let clock = mfa.clock.clone();
                     async move {
-                        let out = op.send().await.map_err(from_sdk_error)?;
+                        // The code is good for one call: no retry of the SDK's sends it again.
+                        let out =
+                            op.customize()
+                                .config_override(aws_sdk_sts::config::Builder::new().retry_config(
+                                    aws_sdk_sts::config::retry::RetryConfig::disabled(),
+                                ))
+                                .send()
+                                .await
+                                .map_err(from_sdk_error)?;
                         let creds = out
                             .credentials
                             .ok_or(Error::IncompleteResponse("Credentials"))?;

@@ -915,3 +915,104 @@ async fn roles_over_an_mfa_session_ask_the_person_once_per_session_when_a_caller
         assert_eq!(run.sessions, 2, "two sessions: {run:?}");
     }
 }
+
+#[tokio::test]
+async fn callers_of_a_role_are_not_held_up_while_its_mfa_session_waits_on_a_person() {
+    use sts_assume_role::{RefreshPolicy, ScheduledRefresh};
+    // 20-second credentials; the session's MFA may be 10 s old, so the session has ended while
+    // the role's credentials, in their last seconds, are still valid. No timers: the role's
+    // refresh is a caller's, which waits on the person asked for the session.
+    let clock = ManualClock::default();
+    let mock = MockSts::builder()
+        .time_source(clock.clone())
+        .credential_lifetime(20 * SEC)
+        .start()
+        .await;
+    let asked = Arc::new(AtomicU32::new(0));
+    let answer = Arc::new(tokio::sync::Notify::new());
+    let person = {
+        let (asked, answer) = (Arc::clone(&asked), Arc::clone(&answer));
+        mfa::from_async_fn(move |_: MfaContext| {
+            let (asked, answer) = (Arc::clone(&asked), Arc::clone(&answer));
+            async move {
+                let n = asked.fetch_add(1, Ordering::SeqCst);
+                if n > 0 {
+                    answer.notified().await; // a person finding their phone
+                }
+                TokenCode::new(format!("{:06}", 200_000 + n)).map_err(MfaError::failed)
+            }
+        })
+    };
+    let off = RefreshPolicy::default().scheduled(ScheduledRefresh::Off);
+    let session = MfaSession::builder(serial("not-held-up"), person, &config(&mock))
+        .max_mfa_age(10 * SEC)
+        .mfa_devices(MfaDevices::new())
+        .time_source(clock.clone())
+        .refresh_policy(off.clone())
+        .build()
+        .unwrap();
+    let role = AssumeRoleProvider::builder(role_request(ROLE, None), &config(&mock))
+        .source_credentials(session)
+        .time_source(clock.clone())
+        .refresh_policy(off)
+        .build()
+        .unwrap();
+    let first = role.provide_credentials().await.unwrap();
+    clock.advance(18 * SEC); // the role's mandatory window; the session has ended
+    let load = tokio::time::timeout(Duration::from_secs(30), role.provide_credentials());
+    let served = load
+        .await
+        .expect("a caller waited on the person while the role's credentials were valid")
+        .unwrap();
+    assert_eq!(served.access_key_id(), first.access_key_id());
+    assert!(clock.now() < served.expiry().unwrap());
+    assert_eq!(asked.load(Ordering::SeqCst), 2, "the person is being asked");
+    // The person answers; the refresh the caller started completes.
+    answer.notify_one();
+    for _ in 0..200 {
+        if mock.calls(Action::AssumeRole) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(mock.calls(Action::GetSessionToken), 2);
+    assert_eq!(mock.calls(Action::AssumeRole), 2);
+}
+
+#[tokio::test]
+async fn the_sdk_never_retries_a_call_that_carries_an_mfa_code() {
+    // The SDK's standard retries are on (the mock's config), and STS throttles the first call:
+    // a retry by the SDK would send the same code again, which STS may have used already.
+    let clock = ManualClock::default();
+    let mock = totp_mock(&clock).await;
+    let serial = serial("sdk-retries");
+    let request = AssumeRoleRequest::builder(ROLE, "retries")
+        .serial_number(&serial)
+        .build()
+        .unwrap();
+    let provider = AssumeRoleProvider::builder(request, &config(&mock))
+        .mfa(totp(&clock))
+        .mfa_devices(MfaDevices::new())
+        .time_source(clock.clone())
+        .build()
+        .unwrap();
+    mock.push_fault(
+        Action::AssumeRole,
+        sts_assume_role::test_util::Fault::Throttling,
+    );
+    let err = provider.provide_credentials().await.unwrap_err();
+    assert_eq!(
+        Error::find_in(&err)
+            .and_then(Error::sts_code)
+            .map(|c| c.as_str()),
+        Some("Throttling"),
+        "{err:?}"
+    );
+    assert_eq!(mock.calls(Action::AssumeRole), 1, "the SDK did not retry");
+    // The next load, after the backoff and the next TOTP step, sends a new code.
+    clock.advance(31 * SEC);
+    provider.provide_credentials().await.unwrap();
+    let sent = codes_sent(&mock);
+    assert_eq!(sent.len(), 2);
+    assert_ne!(sent[0], sent[1], "no code sent twice");
+}

@@ -13,7 +13,8 @@ use futures_util::FutureExt;
 use futures_util::future::Shared;
 
 use super::fetch::{
-    BoxFuture, Fetch, FetchContext, Fetched, Subject, attended_as, event, unattended,
+    BoxFuture, Fetch, FetchContext, Fetched, PersonAsked, Subject, Waiting, attended_as, event,
+    unattended, waiting, waiting_for,
 };
 use super::policy::{RefreshPolicy, Schedule, ScheduledRefresh};
 use crate::clock::{self, Clock};
@@ -47,6 +48,10 @@ type FlightResult = Result<Arc<Cached>, SharedError>;
 struct Flight {
     result: Shared<BoxFuture<FlightResult>>,
     abort: Option<tokio::task::AbortHandle>,
+    /// Whether it waits on a person (its own question or a source's).
+    asked: Arc<PersonAsked>,
+    /// The refreshes it works for, which refreshes of other providers join.
+    chain: Arc<Waiting>,
 }
 
 /// The last failure, remembered until `retry_at`.
@@ -134,7 +139,7 @@ pub(crate) struct Cache {
     sleep: Option<SharedAsyncSleep>,
     /// STS's clock minus this machine's, in milliseconds, from the `Date` of STS's last
     /// answer (0 until one is seen): the largest value that answer allows
-    /// ([`ServerTime::careful_skew_ms`](super::fetch::ServerTime::careful_skew_ms)), so
+    /// ([`ServerTime::careful_skew_ms`](super::server_time::ServerTime::careful_skew_ms)), so
     /// expiries judged on STS's clock, estimated with it, are never later than the true ones.
     skew_ms: AtomicI64,
     /// Whether a skew worth saying was logged.
@@ -291,14 +296,45 @@ impl Cache {
                     _ => {}
                 }
                 if let Some(f) = &ctl.flight {
-                    f.result.clone()
+                    // A refresh of another provider that loads this one joins the chain told
+                    // when a person is asked.
+                    if let Some(joiner) = waiting() {
+                        f.chain.join(&joiner, f.asked.is_marked());
+                    }
+                    (f.result.clone(), Arc::clone(&f.asked))
                 } else if let Some(fail) = ctl.failure.clone().filter(|f| f.holds_back(now)) {
                     return self.after_failure(current.as_deref(), now, fail.error);
                 } else {
-                    self.launch(&mut ctl, now)
+                    let result = self.launch(&mut ctl, now);
+                    let asked = ctl
+                        .flight
+                        .as_ref()
+                        .map_or_else(Default::default, |f| Arc::clone(&f.asked));
+                    (result, asked)
                 }
             };
-            match flight.await {
+            let (flight, asked) = flight;
+            // While the credentials held are valid, a caller does not wait on a person.
+            let valid = self.current.load_full().and_then(|c| {
+                (self.clock.now() < c.schedule.expiry).then(|| c.credentials.clone())
+            });
+            let outcome = match valid {
+                Some(held) => {
+                    tokio::select! {
+                        outcome = flight => outcome,
+                        () = asked.marked() => {
+                            event!(
+                                debug,
+                                self.subject(),
+                                "the refresh waits on a person; serving the credentials held"
+                            );
+                            return Ok(held);
+                        }
+                    }
+                }
+                None => flight.await,
+            };
+            match outcome {
                 Ok(c) => return Ok(c.credentials.clone()),
                 Err(e) if e.needs_person() && !unattended() && !asked_for_a_person => {
                     asked_for_a_person = true;
@@ -353,7 +389,14 @@ impl Cache {
         self.advisory_gate.store(u64::MAX, Ordering::Release);
         event!(debug, self.subject(), "refresh started");
         let this = Arc::clone(self);
-        let work = attended_as(unattended, async move { this.refresh(now).await });
+        // The refreshes this one works for: its own, and those of the providers whose refresh
+        // loads this one, when it is started from one.
+        let asked = Arc::new(PersonAsked::default());
+        let chain = Waiting::below(waiting().as_deref(), Arc::clone(&asked));
+        let work = waiting_for(
+            Arc::clone(&chain),
+            attended_as(unattended, async move { this.refresh(now).await }),
+        );
         let (result, abort): (BoxFuture<FlightResult>, _) =
             match tokio::runtime::Handle::try_current() {
                 Ok(handle) => {
@@ -370,6 +413,8 @@ impl Cache {
         ctl.flight = Some(Flight {
             result: result.clone(),
             abort,
+            asked,
+            chain,
         });
         result
     }
