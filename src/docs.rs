@@ -202,11 +202,18 @@ pub mod mfa {}
 /// left and the moment the answer came back, so it gives STS's clock as a range, not a point.
 /// The provider judges with the end of that range that makes the credentials expire soonest by
 /// this machine's clock: whatever STS's clock really read, credentials are never served past
-/// their true expiry. When the two clocks agree, that takes up to a second and the round trip
-/// off the credentials' life as the provider judges it: [`Status::expiry`](crate::Status::expiry) is then that much
-/// before the credentials' own [`expiry`](aws_credential_types::Credentials::expiry), never
-/// after it. A skew that is surely there, a minute or more beyond the range's uncertainty, is
-/// logged once, with its size. When STS's time
+/// their true expiry. A thousandth of the life left is kept too, for this machine's clock
+/// drifting from STS's after the last `Date` (3.6 s an hour; twice the drift an unsynchronised
+/// clock is allowed), and no credentials are judged to last longer than the duration asked
+/// for, whatever a clock behind STS's with no `Date` to tell would say. When the two clocks
+/// agree, that takes up to a second and the round trip, and that thousandth, off the
+/// credentials' life as the provider judges it: [`Status::expiry`](crate::Status::expiry) is
+/// then that much before the credentials' own
+/// [`expiry`](aws_credential_types::Credentials::expiry), never after it. A skew that is
+/// surely there, a minute or more beyond the range's uncertainty, is logged once, with its
+/// size. Two limits remain, as for the AWS CLI, botocore and every SDK: a clock set back after
+/// STS's last answer stretches the credentials by as much, and a new process that reads a
+/// cache entry before any answer cannot know its clock is behind STS's. When STS's time
 /// cannot be known (its answers carry no readable `Date`), credentials that have no more than
 /// the mandatory window of a full session left by this machine's clock are refused with
 /// [`Error::ExpiredOnArrival`](crate::Error::ExpiredOnArrival): never served, and STS is called

@@ -13,9 +13,13 @@ use futures_util::FutureExt;
 use super::{MfaContext, MfaError, MfaOptions, MfaReason, TokenSource};
 use crate::request::TokenCode;
 
-/// How long a used code stays unusable: a TOTP code is valid for its 30-second step, and STS
-/// tolerates a step of clock skew either side.
-const CODE_MEMORY: Duration = Duration::from_secs(90);
+/// How long a used code stays unusable. A TOTP code is valid for its 30-second step (STS
+/// tolerates a step of skew either side), but a person or a command can hand back an old code
+/// much later: a code is never sent twice within this, and at most [`CODES_KEPT`] are kept.
+const CODE_MEMORY: Duration = Duration::from_secs(12 * 3600);
+
+/// The most codes remembered per device: the newest.
+const CODES_KEPT: usize = 256;
 
 /// One MFA device, shared by every provider of one [`MfaDevices`] registry that uses its serial
 /// number.
@@ -81,10 +85,10 @@ impl Device {
     }
 
     fn mark_used(&self, code: TokenCode, now: SystemTime) {
-        self.used
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((code, now));
+        let mut used = self.used.lock().unwrap_or_else(|p| p.into_inner());
+        used.push((code, now));
+        let excess = used.len().saturating_sub(CODES_KEPT);
+        used.drain(..excess);
     }
 }
 

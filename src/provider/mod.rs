@@ -187,7 +187,8 @@ impl Status {
 
     /// When the credentials held expire by this machine's clock, as the provider judges it
     /// (on STS's clock, see [`docs::refresh`](crate::docs::refresh)), if it holds any: never
-    /// later than their true expiry, so it may be up to a second and a round trip before the
+    /// later than their true expiry, so it may be up to a second and a round trip, and a
+    /// thousandth of their life (kept for this machine's clock drifting), before the
     /// credentials' own `expiry()` when the clocks agree.
     pub fn expiry(&self) -> Option<SystemTime> {
         self.expiry

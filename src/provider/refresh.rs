@@ -612,7 +612,17 @@ impl Cache {
         let server_now = shift(now, self.skew_ms.load(Ordering::Acquire));
         let credentials = fetched.credentials;
         let expiry = credentials.expiry().unwrap_or(server_now);
-        let remaining = expiry.duration_since(server_now).unwrap_or_default();
+        // STS never grants more than was asked for: credentials that seem to have more left
+        // than the full session are seen through a clock behind STS's with no `Date` to tell
+        // (or a cache entry read by such a clock), and are judged to last the session at most.
+        let remaining = expiry
+            .duration_since(server_now)
+            .unwrap_or_default()
+            .min(self.fetch.nominal_lifetime());
+        // This machine's clock may drift from STS's after the `Date` that measured them: a
+        // thousandth of the remaining life (3.6 s an hour) is taken off for a drift of up to
+        // 1,000 ppm, twice what an unsynchronised clock is allowed.
+        let remaining = remaining.saturating_sub(remaining / 1000);
         let floor = if self.skew_known.load(Ordering::Acquire) {
             std::time::Duration::from_secs(1)
         } else {

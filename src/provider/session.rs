@@ -12,7 +12,7 @@ use super::disk::{DiskCache, Expect};
 use super::fetch::{BoxFuture, Fetch, FetchContext, Fetched, Subject};
 use super::mfa::MfaConfig;
 use super::role::{load_source, signing_with};
-use super::server_time::ServerDate;
+use super::server_time::{ServerDate, ServerTime};
 use super::{Handle, Status};
 use crate::assume::{from_sdk_error, sdk_credentials};
 use crate::cache::session_cache_key;
@@ -308,7 +308,7 @@ impl Fetch for SessionFetch {
             };
             self.server_date.clear();
             let question = mfa.context(None, ctx.first);
-            let (credentials, accepted_at) = mfa
+            let credentials = mfa
                 .with_code(question, |code| {
                     let op = client
                         .get_session_token()
@@ -319,7 +319,6 @@ impl Fetch for SessionFetch {
                         )
                         .serial_number(mfa.serial.as_str())
                         .token_code(code.expose());
-                    let clock = mfa.clock.clone();
                     async move {
                         // The code is good for one call: no retry of the SDK's sends it again.
                         let out =
@@ -333,12 +332,17 @@ impl Fetch for SessionFetch {
                         let creds = out
                             .credentials
                             .ok_or(Error::IncompleteResponse("Credentials"))?;
-                        Ok((sdk_credentials(creds, None)?, clock.now()))
+                        sdk_credentials(creds, None)
                     }
                 })
                 .await?;
             let server_time = self.server_date.take();
-            let credentials = cap_expiry(credentials, accepted_at, self.max_mfa_age);
+            let credentials = cap_expiry(
+                credentials,
+                self.duration_secs,
+                server_time.as_ref(),
+                self.max_mfa_age,
+            );
             if let Some(disk) = &self.disk {
                 disk.store_credentials(&credentials).await;
             }
@@ -365,21 +369,105 @@ impl Fetch for SessionFetch {
 
 /// Shortens the credentials' life to the MFA age limit, so they are renewed before roles
 /// whose trust policy limits `aws:MultiFactorAuthAge` start refusing them.
+///
+/// The limit is put on STS's clock, as the `Expiration` it shortens, from the earliest moment
+/// the code can have been accepted: no earlier than `Expiration - duration`, as STS grants at
+/// most the duration asked for; and with a `Date`, no earlier than it less the round trip.
+/// This machine's clock, which may be hours off STS's, is not used.
 fn cap_expiry(
     credentials: Credentials,
-    accepted_at: SystemTime,
+    duration_secs: i32,
+    server_time: Option<&ServerTime>,
     max_age: Option<Duration>,
 ) -> Credentials {
-    let Some(max) = max_age else {
+    let (Some(max), Some(expiry)) = (max_age, credentials.expiry()) else {
         return credentials;
     };
-    let limit = accepted_at + max;
-    match credentials.expiry() {
-        Some(expiry) if expiry <= limit => credentials,
-        _ => {
-            let mut capped = credentials;
-            *capped.expiry_mut() = Some(limit);
-            capped
+    let duration = Duration::from_secs(u64::try_from(duration_secs).unwrap_or_default());
+    let mut accepted = expiry
+        .checked_sub(duration)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
+    if let Some(server) = server_time {
+        let round_trip = server
+            .received
+            .duration_since(server.sent)
+            .unwrap_or_default();
+        if let Some(earliest) = server.date.checked_sub(round_trip) {
+            accepted = accepted.max(earliest);
         }
+    }
+    let limit = (accepted + max).min(expiry);
+    if limit == expiry {
+        return credentials;
+    }
+    let mut capped = credentials;
+    *capped.expiry_mut() = Some(limit);
+    capped
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, SystemTime};
+
+    use aws_credential_types::Credentials;
+
+    use super::cap_expiry;
+    use crate::provider::server_time::ServerTime;
+
+    fn expiring_at(expiry: SystemTime) -> Credentials {
+        Credentials::new("AKID", "secret", Some("token".into()), Some(expiry), "test")
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    const MAX_AGE: Option<Duration> = Some(Duration::from_secs(1289));
+
+    #[test]
+    fn without_a_date_the_mfa_age_limit_is_put_on_stss_clock_by_the_duration_granted() {
+        // Accepted at STS's 2_000_000_000 for 4056 s; this machine's clock plays no part.
+        let capped = cap_expiry(expiring_at(at(2_000_004_056)), 4056, None, MAX_AGE);
+        assert_eq!(capped.expiry(), Some(at(2_000_001_289)));
+    }
+
+    #[test]
+    fn with_a_date_a_session_granted_less_than_asked_keeps_its_mfa_age() {
+        // The root user asks for 12 hours and is granted 1; the `Date` (less the round trip)
+        // tells when the code was accepted, on STS's clock, whatever this machine's says.
+        let server = ServerTime {
+            date: at(2_000_000_000),
+            sent: at(1_000),
+            received: at(1_001),
+        };
+        let capped = cap_expiry(
+            expiring_at(at(2_000_003_600)),
+            43_200,
+            Some(&server),
+            MAX_AGE,
+        );
+        assert_eq!(capped.expiry(), Some(at(1_999_999_999 + 1289)));
+    }
+
+    #[test]
+    fn an_mfa_age_limit_past_the_session_leaves_its_expiry_alone() {
+        let expiry = at(2_000_003_600);
+        let capped = cap_expiry(
+            expiring_at(expiry),
+            3600,
+            None,
+            Some(Duration::from_secs(7200)),
+        );
+        assert_eq!(capped.expiry(), Some(expiry));
+        assert_eq!(
+            cap_expiry(expiring_at(expiry), 3600, None, None).expiry(),
+            Some(expiry)
+        );
+    }
+
+    #[test]
+    fn an_absurd_expiry_does_not_panic() {
+        let capped = cap_expiry(expiring_at(at(5)), 3600, None, MAX_AGE);
+        assert!(capped.expiry() < Some(at(5)));
     }
 }

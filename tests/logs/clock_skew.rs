@@ -57,6 +57,14 @@ async fn settle(p: &AssumeRoleProvider) {
     panic!("the refresh did not end");
 }
 
+/// How long credentials granted for `life` are judged to last with the clocks agreeing: less
+/// the second of uncertainty of a `Date` truncated to the second, and a thousandth of the rest
+/// kept for this machine's clock drifting.
+fn judged(life: Duration) -> Duration {
+    let remaining = life - SEC;
+    remaining - remaining / 1000
+}
+
 fn capture() -> (Capture, tracing::subscriber::DefaultGuard) {
     let capture = Capture::default();
     let subscriber = tracing_subscriber::fmt()
@@ -82,8 +90,8 @@ async fn a_clock_two_hours_ahead_of_sts_neither_storms_nor_finds_fresh_credentia
     // By this machine's clock they expired an hour ago; by STS's they have an hour to go.
     let creds = p.provide_credentials().await.unwrap();
     assert!(creds.expiry().unwrap() < local.now());
-    // Less the second of uncertainty of a `Date` truncated to the second.
-    assert_eq!(p.status().expiry(), Some(local.now() + HOUR - SEC));
+    // Less the second of uncertainty of a `Date` truncated to the second, and the drift kept.
+    assert_eq!(p.status().expiry(), Some(local.now() + judged(HOUR)));
 
     // Ten callers, a minute apart: all served, no further STS call.
     for _ in 0..10 {
@@ -125,10 +133,10 @@ async fn a_clock_behind_sts_refreshes_before_sts_expires_the_credentials() {
     let creds = p.provide_credentials().await.unwrap();
     // STS says an hour; this machine's clock would have said an hour and a half.
     assert_eq!(creds.expiry(), Some(sts.now() + HOUR));
-    assert_eq!(p.status().expiry(), Some(local.now() + HOUR - SEC));
+    assert_eq!(p.status().expiry(), Some(local.now() + judged(HOUR)));
     let refresh_at = p.status().refresh_at().unwrap();
     // A quarter of the lifetime before the expiry, as this machine's clock judges both.
-    assert_eq!(refresh_at, local.now() + (HOUR - SEC) * 3 / 4);
+    assert_eq!(refresh_at, local.now() + judged(HOUR) * 3 / 4);
     // The refresh comes while STS still honours the credentials.
     advance(&[&sts, &local], 45 * MIN + SEC);
     settle(&p).await;
@@ -186,7 +194,7 @@ async fn short_lived_credentials_are_served_when_sts_time_is_known() {
     let p = provider(&mock, &clock);
     let creds = p.provide_credentials().await.unwrap();
     assert_eq!(creds.expiry(), Some(clock.now() + 4 * MIN));
-    assert_eq!(p.status().expiry(), Some(clock.now() + 4 * MIN - SEC));
+    assert_eq!(p.status().expiry(), Some(clock.now() + judged(4 * MIN)));
 }
 
 /// Every way STS can fail a refresh, short of answering.
