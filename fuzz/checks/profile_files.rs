@@ -3,6 +3,10 @@
 //! the two files; and no message or `Debug` shows a secret
 //! of the files (checked by replacing every secret, and every `credential_process` command
 //! line, which may hold one, with a marker and looking for the marker).
+//!
+//! The resolved chain itself is crate-private: that it is the selected profile's, ends with
+//! its role and shows no secret in `Debug` is checked on this target's seeds and regressions
+//! by the unit test `profile::tests::corpus`.
 
 use std::sync::OnceLock;
 

@@ -500,6 +500,15 @@ pub fn check(data: &[u8]) {
                         format!("{request:?}"),
                         "Debug shows the token code"
                     );
+                    // A code is trimmed (a typed newline), as documented: the same code
+                    // given without the whitespace makes the same request.
+                    let mut trimmed_given = g.clone();
+                    *trimmed_given.token_code.last_mut().unwrap() = code.trim().to_owned();
+                    assert_eq!(
+                        build(&trimmed_given, g.bulk).as_ref(),
+                        Ok(request),
+                        "the token code is not trimmed"
+                    );
                 }
             }
             (Err(errors), Err(twin_errors)) => {
@@ -555,6 +564,20 @@ fn check_accessors(request: &AssumeRoleRequest, g: &Given) {
             .last()
             .map(|d| Duration::from_secs(u64::from(*d)))
     );
+    // The values held re-parse to themselves (a generated name included).
+    let again = AssumeRoleRequest::builder(request.role_arn(), request.role_session_name())
+        .build()
+        .expect("the role ARN and session name held are valid");
+    assert_eq!(again.role_arn(), request.role_arn());
+    assert_eq!(again.role_session_name(), request.role_session_name());
+    if let Some(serial) = request.serial_number() {
+        let again = AssumeRoleRequest::builder(request.role_arn(), request.role_session_name())
+            .serial_number(serial)
+            .build()
+            .expect("the serial number held is valid");
+        assert_eq!(again.serial_number(), Some(serial));
+    }
+
     // Every other value given is held: `Debug` shows it, as given.
     let shown = format!("{request:?}");
     let mut given: Vec<&String> = Vec::new();

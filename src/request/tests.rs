@@ -612,6 +612,64 @@ fn a_generated_session_name_is_marked_and_valid() {
 }
 
 #[test]
+fn a_token_code_is_kept_without_the_whitespace_around_it() {
+    assert_eq!(TokenCode::new(" 123456\n").unwrap().expose(), "123456");
+    let typed = base()
+        .serial_number("arn:aws:iam::123456789012:mfa/alice")
+        .token_code("\t123456\r\n")
+        .build()
+        .unwrap();
+    assert_eq!(
+        typed.token_code.as_ref().map(TokenCode::expose),
+        Some("123456")
+    );
+}
+
+#[test]
+fn with_token_code_and_without_mfa_change_only_what_they_say() {
+    let request = base()
+        .duration(Duration::from_secs(1800))
+        .external_id("ext-123")
+        .tag("k", "v")
+        .serial_number("arn:aws:iam::123456789012:mfa/alice")
+        .token_code("123456")
+        .build()
+        .unwrap();
+    let recoded = request.with_token_code(TokenCode::new("654321").unwrap());
+    assert_eq!(
+        recoded.token_code.as_ref().map(TokenCode::expose),
+        Some("654321")
+    );
+    assert_eq!(
+        AssumeRoleRequest {
+            token_code: request.token_code.clone(),
+            ..recoded.clone()
+        },
+        request
+    );
+    let plain = request.without_mfa();
+    assert_eq!(plain.serial_number(), None);
+    assert!(plain.token_code.is_none());
+    assert_eq!(
+        AssumeRoleRequest {
+            serial_number: request.serial_number.clone(),
+            token_code: request.token_code.clone(),
+            ..plain.clone()
+        },
+        request
+    );
+    assert_eq!(
+        plain,
+        base()
+            .duration(Duration::from_secs(1800))
+            .external_id("ext-123")
+            .tag("k", "v")
+            .build()
+            .unwrap()
+    );
+}
+
+#[test]
 fn request_debug_redacts_the_token_code() {
     let request = base()
         .serial_number("arn:aws:iam::123456789012:mfa/alice")

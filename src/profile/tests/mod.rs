@@ -3,5 +3,6 @@
 
 mod sources;
 
+mod corpus;
 mod resolution;
 mod sources_sdk;

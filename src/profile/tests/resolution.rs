@@ -837,6 +837,34 @@ async fn build_after_resolve_reads_the_files_once() {
 }
 
 #[tokio::test]
+async fn a_chain_resolved_first_is_the_one_the_default_chain_uses() {
+    let mock = MockSts::builder().mfa_code("123456").start().await;
+    mock.require_mfa(DEV);
+    let files = Files::with_base(
+        &mock,
+        &format!(
+            "[profile dev]\nrole_arn = {DEV}\nsource_profile = base\nmfa_serial = {MFA_SERIAL}\n"
+        ),
+    )
+    .var("AWS_PROFILE", "dev");
+    let mut builder = from_env_profile()
+        .environment(files.env())
+        .mfa_devices(MfaDevices::new())
+        .mfa(code_123456())
+        .sdk_config(&mock.sdk_config());
+    builder.resolve().await.unwrap();
+    // The files are gone; the chain resolved from them still serves.
+    std::fs::remove_file(files.config_path()).unwrap();
+    let chain = builder.build_default_chain().await.unwrap();
+    assert_eq!(chain.profile(), "dev");
+    assert!(chain.role_provider().is_some());
+    aws_credential_types::provider::ProvideCredentials::provide_credentials(&chain)
+        .await
+        .unwrap();
+    assert_eq!(mock.calls(Action::AssumeRole), 1);
+}
+
+#[tokio::test]
 async fn no_secret_reaches_an_error_or_debug_output() {
     let mock = MockSts::start().await;
     let secret = mock.source_credentials().secret_access_key().to_owned();
