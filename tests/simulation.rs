@@ -136,6 +136,10 @@ const REGRESSIONS: &[(u64, &str)] = &[
         "an MFA session's age limit put on this machine's clock, 87 min behind STS's with no Date: its credentials served with an expiry 3,931 s past; fixed (the limit is put on STS's clock)",
     ),
     (
+        12071791127623681792,
+        "no Date, this machine's clock 2.2 h behind STS's: an MFA session judged to last its full duration from when its answer came, 2.4 s past its true expiry; fixed (counted from when the refresh began)",
+    ),
+    (
         5191828191857077265,
         "a new process reading the file cache, its clock 2.2 h behind STS's: an entry served 538 s past its expiry; a known limit",
     ),

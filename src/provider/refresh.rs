@@ -441,7 +441,7 @@ impl Cache {
             .unwrap_or(Err(Error::Panicked));
         let now = self.clock.now();
         let took = now.duration_since(started).unwrap_or_default();
-        let outcome = outcome.and_then(|fetched| self.judge(fetched, now));
+        let outcome = outcome.and_then(|fetched| self.judge(fetched, now, took));
         let mut ctl = self.control();
         ctl.flight = None;
         match outcome {
@@ -592,7 +592,12 @@ impl Cache {
     /// every call into a refresh: on STS's clock, those with less than a second left; when
     /// STS's time was never known (no answer had a readable `Date`), those with no more than
     /// the mandatory window of a full session left by this machine's clock, which may be ahead.
-    fn judge(&self, fetched: Fetched, now: SystemTime) -> Result<(Credentials, SystemTime), Error> {
+    fn judge(
+        &self,
+        fetched: Fetched,
+        now: SystemTime,
+        took: std::time::Duration,
+    ) -> Result<(Credentials, SystemTime), Error> {
         if let Some(server) = fetched.server_time {
             self.skew_ms
                 .store(server.careful_skew_ms(), Ordering::Release);
@@ -614,11 +619,18 @@ impl Cache {
         let expiry = credentials.expiry().unwrap_or(server_now);
         // STS never grants more than was asked for: credentials that seem to have more left
         // than the full session are seen through a clock behind STS's with no `Date` to tell
-        // (or a cache entry read by such a clock), and are judged to last the session at most.
+        // (or a cache entry read by such a clock), and are judged to last the session at most,
+        // counted from when this refresh began when STS's time is unknown (they were issued
+        // after it, and the answer may have taken a while to come back).
+        let session = if self.skew_known.load(Ordering::Acquire) {
+            self.fetch.nominal_lifetime()
+        } else {
+            self.fetch.nominal_lifetime().saturating_sub(took)
+        };
         let remaining = expiry
             .duration_since(server_now)
             .unwrap_or_default()
-            .min(self.fetch.nominal_lifetime());
+            .min(session);
         // This machine's clock may drift from STS's after the `Date` that measured them: a
         // thousandth of the remaining life (3.6 s an hour) is taken off for a drift of up to
         // 1,000 ppm, twice what an unsynchronised clock is allowed.
