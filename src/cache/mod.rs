@@ -55,11 +55,15 @@
 //! with no runtime (a `credential_process` program, a build script). An async caller that must
 //! not block a runtime thread for a disk sync runs it in `tokio::task::spawn_blocking`.
 
+mod dir;
 mod entry;
 mod error;
 mod file;
 mod key;
+mod python_json;
 pub(crate) mod read;
+mod temp;
+mod wire;
 
 use std::fmt;
 use std::time::Duration;

@@ -207,7 +207,7 @@ impl ProfileBuilder {
     /// HTTP client, sleep, time source and region.
     pub async fn build_default_chain(mut self) -> Result<DefaultChain, ProfileError> {
         let environment = self.environment.clone();
-        let given = self.sts.as_ref().map(super::delegate::provider_config);
+        let given = self.sts.as_ref().map(super::sdk_source::provider_config);
         let (profile, texts, selected) = select(&mut self).await?;
         let (role, region) = match selected {
             Selected::Role => {

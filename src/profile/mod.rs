@@ -84,9 +84,10 @@
 mod builder;
 mod chain;
 mod default_chain;
-mod delegate;
 mod env;
 mod error;
+mod files;
+mod sdk_source;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -100,9 +101,9 @@ pub use builder::ProfileBuilder;
 pub use chain::SourceKind;
 pub(crate) use chain::{ChainRole, ChainSource, ResolvedChain};
 pub use default_chain::DefaultChain;
-pub use delegate::SourceError;
 pub use env::Environment;
 pub use error::{ProfileError, ProfileErrorKind};
+pub use sdk_source::SourceError;
 
 use crate::mfa::{CommandSource, TokenSource};
 use crate::provider::role::chaining_rule;
@@ -337,7 +338,7 @@ fn source_provider(
     sts: &aws_sdk_sts::Client,
 ) -> SharedCredentialsProvider {
     match source.origin() {
-        Origin::Sdk(delegated) => SharedCredentialsProvider::new(delegate::SdkSource::new(
+        Origin::Sdk(delegated) => SharedCredentialsProvider::new(sdk_source::SdkSource::new(
             source.profile(),
             delegated,
             texts,

@@ -1,5 +1,5 @@
 //! What a provider's refresh engine asks of the thing that fetches its credentials: the
-//! [`Fetch`] trait, its context and its answer, what is fetched ([`Subject`], for logs), and
+//! [`Fetch`] trait, its context and its answer, what is fetched ([`CredentialsOf`], for logs), and
 //! whether a person is behind the refresh ([`unattended`]). The fetches are in
 //! [`super::role`] (AssumeRole) and [`super::session`] (GetSessionToken).
 
@@ -20,26 +20,26 @@ pub(crate) type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>
 
 /// What a provider fetches, for logs and `Debug`: a role, or an MFA session of a device.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) enum Subject {
+pub(crate) enum CredentialsOf {
     Role(RoleArn),
     MfaSession(SerialNumber),
 }
 
-impl fmt::Debug for Subject {
+impl fmt::Debug for CredentialsOf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Subject::Role(arn) => write!(f, "role_arn: {:?}", arn.as_str()),
-            Subject::MfaSession(serial) => write!(f, "serial_number: {:?}", serial.as_str()),
+            CredentialsOf::Role(arn) => write!(f, "role_arn: {:?}", arn.as_str()),
+            CredentialsOf::MfaSession(serial) => write!(f, "serial_number: {:?}", serial.as_str()),
         }
     }
 }
 
-impl Subject {
+impl CredentialsOf {
     /// Adds the subject as a field named for what it is: `role_arn` or `serial_number`.
     pub(crate) fn field(&self, d: &mut fmt::DebugStruct<'_, '_>) {
         match self {
-            Subject::Role(arn) => d.field("role_arn", &arn.as_str()),
-            Subject::MfaSession(serial) => d.field("serial_number", &serial.as_str()),
+            CredentialsOf::Role(arn) => d.field("role_arn", &arn.as_str()),
+            CredentialsOf::MfaSession(serial) => d.field("serial_number", &serial.as_str()),
         };
     }
 }
@@ -49,10 +49,10 @@ impl Subject {
 macro_rules! event {
     ($level:ident, $subject:expr, $($rest:tt)+) => {
         match $subject {
-            $crate::provider::fetch::Subject::Role(arn) => {
+            $crate::provider::fetch::CredentialsOf::Role(arn) => {
                 tracing::$level!(role_arn = arn.as_str(), $($rest)+)
             }
-            $crate::provider::fetch::Subject::MfaSession(serial) => {
+            $crate::provider::fetch::CredentialsOf::MfaSession(serial) => {
                 tracing::$level!(serial_number = serial.as_str(), $($rest)+)
             }
         }
@@ -200,7 +200,7 @@ pub(crate) trait Fetch: Send + Sync + fmt::Debug + 'static {
     fn fetch(self: Arc<Self>, ctx: FetchContext) -> BoxFuture<Result<Fetched, Error>>;
 
     /// What is fetched, for logs.
-    fn subject(&self) -> &Subject;
+    fn subject(&self) -> &CredentialsOf;
 
     /// How long a fresh set lives when all goes as asked (the requested duration), which sets
     /// the windows by which an answer is judged too short-lived to serve.

@@ -4,14 +4,16 @@
 
 pub(crate) mod builder;
 mod disk;
+mod expiry;
 pub(crate) mod fetch;
-mod heal;
 mod mfa;
 mod policy;
 mod refresh;
+mod rejection;
 pub(crate) mod role;
 pub(crate) mod server_time;
 pub(crate) mod session;
+mod timer;
 
 use std::fmt;
 use std::sync::Arc;
@@ -20,8 +22,8 @@ use std::time::SystemTime;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentialsProvider};
 
-pub use heal::HealOnRejection;
 pub use policy::{RefreshPolicy, ScheduledRefresh};
+pub use rejection::HealOnRejection;
 pub use session::{MfaSession, MfaSessionBuilder};
 
 use crate::cache::cli_cache_key;
@@ -31,8 +33,8 @@ use crate::request::{
     AssumeRoleRequest, InvalidParameter, Parameter, SessionDuration, ValidationErrors,
 };
 use aws_types::SdkConfig;
-use fetch::Subject;
-use refresh::{Cache, Fast};
+use fetch::CredentialsOf;
+use refresh::{Cache, WarmPath};
 use role::StsFetch;
 
 /// Credentials for a role, cached, and refreshed in the background before they expire.
@@ -100,10 +102,10 @@ impl Handle {
 
     pub(crate) fn provide(&self) -> provider::future::ProvideCredentials<'_> {
         let cache = &self.0.cache;
-        match cache.fast() {
-            Fast::Ready(c) => provider::future::ProvideCredentials::ready(Ok(c)),
-            Fast::Slow => provider::future::ProvideCredentials::new(async move {
-                cache.slow().await.map_err(credentials_error)
+        match cache.warm_path() {
+            WarmPath::Serve(c) => provider::future::ProvideCredentials::ready(Ok(c)),
+            WarmPath::Wait => provider::future::ProvideCredentials::new(async move {
+                cache.wait_for_refresh().await.map_err(credentials_error)
             }),
         }
     }
@@ -111,9 +113,9 @@ impl Handle {
     /// Loads as `provide` does, with this crate's error.
     pub(crate) async fn load(&self) -> Result<Credentials, Arc<Error>> {
         let cache = &self.0.cache;
-        match cache.fast() {
-            Fast::Ready(c) => Ok(c),
-            Fast::Slow => cache.slow().await,
+        match cache.warm_path() {
+            WarmPath::Serve(c) => Ok(c),
+            WarmPath::Wait => cache.wait_for_refresh().await,
         }
     }
 
@@ -445,7 +447,7 @@ impl AssumeRoleProviderBuilder {
             client: server_date.on(sts),
             server_date,
             source,
-            subject: Subject::Role(request.role_arn.clone()),
+            subject: CredentialsOf::Role(request.role_arn.clone()),
             request,
             mfa,
             disk,

@@ -239,6 +239,88 @@ impl RefreshPolicy {
         let full = base.saturating_mul(1 << exp).min(cap);
         full / 2 + (full / 2).mul_f64(unit.clamp(0.0, 1.0))
     }
+
+    /// When failure number `consecutive` (1-based) of a refresh is tried again, with `valid`
+    /// the schedule of the credentials held while they are valid, and `last_try_for` the
+    /// expiry of the credentials whose last try was already made. A function of its inputs and
+    /// of `random`'s draws in `[0, 1)`, taken in a fixed order so that a seeded provider
+    /// retries reproducibly.
+    ///
+    /// A retryable failure waits the backoff: the longer one while valid credentials are held,
+    /// but from their expiry on callers fail, so then no later than a random moment of the
+    /// shorter backoff's step after it (spread, for a fleet whose credentials expire
+    /// together); with none held, the shorter one. A failure retrying cannot help waits
+    /// `error_ttl`. And a retry is never put off past the end of the credentials held: there
+    /// is one more try while they are valid, at a random moment of their mandatory window (so
+    /// a fleet loaded together does not make its last tries in one second).
+    pub(crate) fn plan_retry(
+        &self,
+        now: SystemTime,
+        consecutive: u32,
+        retryable: bool,
+        valid: Option<Schedule>,
+        last_try_for: Option<SystemTime>,
+        mut random: impl FnMut() -> f64,
+    ) -> Retry {
+        let delay = if retryable {
+            let unit = random();
+            match valid {
+                Some(schedule) => {
+                    let after_expiry = self
+                        .backoff_delay(consecutive, false, 1.0)
+                        .mul_f64(random());
+                    self.backoff_delay(consecutive, true, unit)
+                        .min(schedule.expiry.duration_since(now).unwrap_or_default() + after_expiry)
+                }
+                None => self.backoff_delay(consecutive, false, unit),
+            }
+        } else {
+            self.error_ttl
+        };
+        let unit = random();
+        let last_try = valid
+            .filter(|schedule| last_try_for != Some(schedule.expiry))
+            .map(|schedule| {
+                let window = schedule
+                    .expiry
+                    .duration_since(schedule.mandatory_at)
+                    .unwrap_or_default()
+                    .saturating_sub(LAST_TRY_BEFORE_EXPIRY);
+                let before = LAST_TRY_BEFORE_EXPIRY + window.mul_f64(unit);
+                schedule
+                    .expiry
+                    .checked_sub(before)
+                    .unwrap_or(schedule.expiry)
+                    .max(now)
+            });
+        match last_try {
+            Some(last) if last < now + delay => Retry {
+                at: last,
+                last_try,
+                is_last_try: true,
+            },
+            _ => Retry {
+                at: now + delay,
+                last_try,
+                is_last_try: false,
+            },
+        }
+    }
+}
+
+/// However long the backoff, a failed refresh is tried again at least this long before the
+/// credentials held expire (or at once, when they expire sooner).
+pub(crate) const LAST_TRY_BEFORE_EXPIRY: Duration = Duration::from_secs(1);
+
+/// When a failed refresh is tried again: [`RefreshPolicy::plan_retry`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Retry {
+    /// The next try; callers until then are answered with the failure.
+    pub(crate) at: SystemTime,
+    /// The one more try the credentials held get while they are valid, unless they had it.
+    pub(crate) last_try: Option<SystemTime>,
+    /// `at` is that last try: no later failure gets another for these credentials.
+    pub(crate) is_last_try: bool,
 }
 
 #[cfg(test)]
@@ -246,6 +328,47 @@ mod tests {
     use super::*;
 
     const MIN: Duration = Duration::from_secs(60);
+
+    fn schedule_at(now: SystemTime, expiry_in: Duration) -> Schedule {
+        Schedule {
+            refresh_at: now,
+            mandatory_at: now + expiry_in - 5 * MIN,
+            expiry: now + expiry_in,
+        }
+    }
+
+    #[test]
+    fn a_retry_is_never_put_past_the_last_try_before_the_credentials_held_expire() {
+        let p = RefreshPolicy::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        // Ten minutes left and a backoff of 300-600 s: the retry comes in the backoff.
+        let valid = schedule_at(now, 10 * MIN);
+        let retry = p.plan_retry(now, 1, true, Some(valid), None, || 0.0);
+        assert_eq!(retry.at, now + 5 * MIN);
+        assert!(!retry.is_last_try);
+        // Four minutes left: the last try, in the mandatory window, before the backoff ends.
+        let valid = schedule_at(now, 4 * MIN);
+        let retry = p.plan_retry(now, 1, true, Some(valid), None, || 0.5);
+        assert!(retry.is_last_try);
+        assert!(retry.at > now && retry.at <= valid.expiry - LAST_TRY_BEFORE_EXPIRY);
+        // Once made, no second last try for the same credentials: then the backoff, cut at
+        // the shorter backoff's first step after their expiry.
+        let again = p.plan_retry(now, 2, true, Some(valid), Some(valid.expiry), || 0.5);
+        assert!(!again.is_last_try);
+        assert_eq!(again.last_try, None);
+        assert_eq!(again.at, valid.expiry + Duration::from_secs(1));
+    }
+
+    #[test]
+    fn with_nothing_valid_held_the_retry_waits_the_shorter_backoff_and_errors_error_ttl() {
+        let p = RefreshPolicy::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let retry = p.plan_retry(now, 3, true, None, None, || 0.0);
+        assert_eq!(retry.at, now + Duration::from_secs(2));
+        assert_eq!(retry.last_try, None);
+        let retry = p.plan_retry(now, 3, false, None, None, || 0.0);
+        assert_eq!(retry.at, now + p.error_ttl);
+    }
 
     #[test]
     fn windows_scale_with_lifetime_and_are_capped() {

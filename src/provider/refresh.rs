@@ -8,12 +8,13 @@ use std::time::SystemTime;
 
 use arc_swap::ArcSwapOption;
 use aws_credential_types::Credentials;
-use aws_smithy_async::rt::sleep::{AsyncSleep, SharedAsyncSleep};
+use aws_smithy_async::rt::sleep::SharedAsyncSleep;
 use futures_util::FutureExt;
 use futures_util::future::Shared;
 
+use super::expiry::shift;
 use super::fetch::{
-    BoxFuture, Fetch, FetchContext, Fetched, PersonAsked, Subject, Waiting, attended_as, event,
+    BoxFuture, CredentialsOf, Fetch, FetchContext, PersonAsked, Waiting, attended_as, event,
     unattended, waiting, waiting_for,
 };
 use super::policy::{RefreshPolicy, Schedule, ScheduledRefresh};
@@ -45,7 +46,7 @@ impl Cached {
 type FlightResult = Result<Arc<Cached>, SharedError>;
 
 /// A refresh in flight: a spawned task whose result every waiter shares.
-struct Flight {
+pub(super) struct Flight {
     result: Shared<BoxFuture<FlightResult>>,
     abort: Option<tokio::task::AbortHandle>,
     /// Whether it waits on a person (its own question or a source's).
@@ -76,88 +77,59 @@ impl Failure {
 }
 
 #[derive(Default)]
-struct Control {
-    flight: Option<Flight>,
-    failure: Option<Failure>,
+pub(super) struct Control {
+    pub(super) flight: Option<Flight>,
+    pub(super) failure: Option<Failure>,
     /// The access key ID of the credentials last invalidated: a credential store must not
     /// hand them back.
-    rejected: Option<String>,
+    pub(super) rejected: Option<String>,
     /// The timer that starts the next refresh with no caller, when one is set, and its
     /// number: a timer that wakes after another replaced it (its abort came too late) finds
     /// its number stale and does nothing.
-    timer: Option<tokio::task::AbortHandle>,
-    timer_number: u64,
+    pub(super) timer: Option<tokio::task::AbortHandle>,
+    pub(super) timer_number: u64,
     /// The expiry of the credentials whose last try before expiry is set: there is one.
-    last_try_for: Option<SystemTime>,
-}
-
-/// A timer woken this many times with its clock barely moved (its sleep does not follow the
-/// provider's clock, as tokio's paused test time with the system clock) gives up: refreshes
-/// then start on demand.
-const EARLY_WAKES: u32 = 3;
-
-/// The longest a timer sleeps before looking at its clock again. A sleep's own clock may stop
-/// while the provider's does not (tokio's timers do not count the time a machine is suspended):
-/// a laptop that wakes after its credentials expired refreshes within this much of waking, not
-/// when the rest of the timer's sleep has passed.
-const TIMER_LOOKS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// However long the backoff, a failed refresh is tried again at least this long before the
-/// credentials held expire (or at once, when they expire sooner).
-const LAST_TRY_BEFORE_EXPIRY: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// A difference between this machine's clock and STS's this large is logged (once).
-const SKEW_WORTH_SAYING: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// `t` moved by `ms` milliseconds (either way).
-fn shift(t: SystemTime, ms: i64) -> SystemTime {
-    let d = std::time::Duration::from_millis(ms.unsigned_abs());
-    if ms >= 0 {
-        t.checked_add(d)
-    } else {
-        t.checked_sub(d)
-    }
-    .unwrap_or(t)
+    pub(super) last_try_for: Option<SystemTime>,
 }
 
 /// State shared by all clones of a provider and by its refresh task.
 pub(crate) struct Cache {
-    current: ArcSwapOption<Cached>,
+    pub(super) current: ArcSwapOption<Cached>,
     /// Unix milliseconds before which the advisory path must not try to start a refresh (a
     /// refresh is running, or a failure is being backed off). Lets the advisory path skip the
     /// lock.
-    advisory_gate: AtomicU64,
+    pub(super) advisory_gate: AtomicU64,
     /// Whether credentials were ever loaded (an invalidated cache refreshes, it does not load
     /// for the first time).
-    loaded: AtomicBool,
-    control: Mutex<Control>,
-    fetch: Arc<dyn Fetch>,
+    pub(super) loaded: AtomicBool,
+    pub(super) control: Mutex<Control>,
+    pub(super) fetch: Arc<dyn Fetch>,
     pub(crate) clock: Clock,
-    policy: RefreshPolicy,
-    rng: Mutex<fastrand::Rng>,
+    pub(super) policy: RefreshPolicy,
+    pub(super) rng: Mutex<fastrand::Rng>,
     /// What the refresh timer sleeps with; `None`: no timer.
-    sleep: Option<SharedAsyncSleep>,
+    pub(super) sleep: Option<SharedAsyncSleep>,
     /// STS's clock minus this machine's, in milliseconds, from the `Date` of STS's last
     /// answer (0 until one is seen): the largest value that answer allows
     /// ([`ServerTime::careful_skew_ms`](super::server_time::ServerTime::careful_skew_ms)), so
     /// expiries judged on STS's clock, estimated with it, are never later than the true ones.
-    skew_ms: AtomicI64,
+    pub(super) skew_ms: AtomicI64,
     /// Whether a skew worth saying was logged.
-    skew_said: AtomicBool,
+    pub(super) skew_said: AtomicBool,
     /// Whether STS's time was ever known.
-    skew_known: AtomicBool,
+    pub(super) skew_known: AtomicBool,
     /// Whether the last refresh failed for want of a person to answer for an MFA code (here or
     /// in a source): until a refresh succeeds, the provider acts as one whose fetch prompts,
     /// never making callers wait on that question while its credentials are valid.
-    needs_person: AtomicBool,
+    pub(super) needs_person: AtomicBool,
 }
 
 /// What the warm path decided.
-pub(crate) enum Fast {
+pub(crate) enum WarmPath {
     /// Serve these.
-    Ready(Credentials),
+    Serve(Credentials),
     /// Wait for a refresh.
-    Slow,
+    Wait,
 }
 
 /// `t` in Unix milliseconds, for the advisory gate.
@@ -195,17 +167,17 @@ impl Cache {
         }
     }
 
-    fn control(&self) -> MutexGuard<'_, Control> {
+    pub(super) fn control(&self) -> MutexGuard<'_, Control> {
         // A panic while holding the lock leaves the state consistent (every update is a single
         // assignment), so a poisoned lock is still usable.
         self.control.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn random(&self) -> f64 {
+    pub(super) fn random(&self) -> f64 {
         self.rng.lock().unwrap_or_else(|p| p.into_inner()).f64()
     }
 
-    pub(crate) fn subject(&self) -> &Subject {
+    pub(crate) fn subject(&self) -> &CredentialsOf {
         self.fetch.subject()
     }
 
@@ -221,27 +193,27 @@ impl Cache {
     /// ([`Clock::surely_before`]); from then on, and always with an injected clock, the clock
     /// is read exactly, once.
     #[inline]
-    pub(crate) fn fast(self: &Arc<Self>) -> Fast {
+    pub(crate) fn warm_path(self: &Arc<Self>) -> WarmPath {
         let guard = self.current.load();
         let Some(cached) = guard.as_ref() else {
-            return Fast::Slow;
+            return WarmPath::Wait;
         };
         if self.clock.surely_before(cached.refresh_at_nanos) {
-            return Fast::Ready(cached.credentials.clone());
+            return WarmPath::Serve(cached.credentials.clone());
         }
         let now = self.clock.now();
         let s = &cached.schedule;
         if now < s.refresh_at {
-            return Fast::Ready(cached.credentials.clone());
+            return WarmPath::Serve(cached.credentials.clone());
         }
         // A fetch that may prompt a person never holds callers up while credentials are valid.
         if now < s.mandatory_at || (self.prompts() && now < s.expiry) {
             if millis(now) >= self.advisory_gate.load(Ordering::Acquire) {
                 self.start_background(now);
             }
-            return Fast::Ready(cached.credentials.clone());
+            return WarmPath::Serve(cached.credentials.clone());
         }
-        Fast::Slow
+        WarmPath::Wait
     }
 
     /// Starts a background refresh in the advisory window, unless one runs or a failure is
@@ -278,7 +250,7 @@ impl Cache {
     /// A caller that joined a refresh with nobody behind it (a timer's), which failed for want
     /// of a person to answer for an MFA code, is somebody: it starts a refresh of its own that
     /// asks, rather than take that failure as its answer.
-    pub(crate) async fn slow(self: &Arc<Self>) -> Result<Credentials, SharedError> {
+    pub(crate) async fn wait_for_refresh(self: &Arc<Self>) -> Result<Credentials, SharedError> {
         let mut asked_for_a_person = false;
         loop {
             let now = self.clock.now();
@@ -380,7 +352,7 @@ impl Cache {
         self.launch_as(ctl, now, unattended())
     }
 
-    fn launch_as(
+    pub(super) fn launch_as(
         self: &Arc<Self>,
         ctl: &mut Control,
         now: SystemTime,
@@ -441,7 +413,7 @@ impl Cache {
             .unwrap_or(Err(Error::Panicked));
         let now = self.clock.now();
         let took = now.duration_since(started).unwrap_or_default();
-        let outcome = outcome.and_then(|fetched| self.judge(fetched, now, took));
+        let outcome = outcome.and_then(|fetched| self.expiry_on_stss_clock(fetched, now, took));
         let mut ctl = self.control();
         ctl.flight = None;
         match outcome {
@@ -500,54 +472,18 @@ impl Cache {
                     .as_ref()
                     .map(|c| c.schedule)
                     .filter(|schedule| schedule.expiry > now);
-                let delay = if error.is_retryable() {
-                    let unit = self.random();
-                    match valid {
-                        // The longer backoff while valid, but from expiry on callers fail, so
-                        // the retry comes at a random moment of the shorter backoff's first
-                        // step after it (spread, for a fleet whose credentials expire together).
-                        Some(schedule) => {
-                            let after_expiry = self
-                                .policy
-                                .backoff_delay(consecutive, false, 1.0)
-                                .mul_f64(self.random());
-                            self.policy.backoff_delay(consecutive, true, unit).min(
-                                schedule.expiry.duration_since(now).unwrap_or_default()
-                                    + after_expiry,
-                            )
-                        }
-                        None => self.policy.backoff_delay(consecutive, false, unit),
-                    }
-                } else {
-                    self.policy.error_ttl
-                };
-                // A retry is never put off past the end of the credentials held: however long
-                // the backoff has grown, there is one more try while they are valid, at a
-                // random moment of the mandatory window (so a fleet loaded together does not
-                // make its last tries in one second).
-                let unit = self.random();
-                let last_try = valid
-                    .filter(|schedule| ctl.last_try_for != Some(schedule.expiry))
-                    .map(|schedule| {
-                        let window = schedule
-                            .expiry
-                            .duration_since(schedule.mandatory_at)
-                            .unwrap_or_default()
-                            .saturating_sub(LAST_TRY_BEFORE_EXPIRY);
-                        let before = LAST_TRY_BEFORE_EXPIRY + window.mul_f64(unit);
-                        schedule
-                            .expiry
-                            .checked_sub(before)
-                            .unwrap_or(schedule.expiry)
-                            .max(now)
-                    });
-                let retry_at = match last_try {
-                    Some(last) if last < now + delay => {
-                        ctl.last_try_for = valid.map(|schedule| schedule.expiry);
-                        last
-                    }
-                    _ => now + delay,
-                };
+                let retry = self.policy.plan_retry(
+                    now,
+                    consecutive,
+                    error.is_retryable(),
+                    valid,
+                    ctl.last_try_for,
+                    || self.random(),
+                );
+                if retry.is_last_try {
+                    ctl.last_try_for = valid.map(|schedule| schedule.expiry);
+                }
+                let (retry_at, last_try) = (retry.at, retry.last_try);
                 let delay = retry_at.duration_since(now).unwrap_or_default();
                 let error = SharedError::new(error);
                 event!(
@@ -580,152 +516,6 @@ impl Cache {
                 Err(error)
             }
         }
-    }
-
-    /// Credentials as this machine's clock should see them: their remaining life is judged on
-    /// STS's clock (the last answer's `Date` gives this machine's skew), so a clock ahead of
-    /// STS's neither finds fresh credentials dead nor refreshes them in a storm, and one behind
-    /// it does not serve them past their end. Returns the credentials and their expiry by this
-    /// machine's clock.
-    ///
-    /// Credentials that are dead or about to be are refused, as serving them would only turn
-    /// every call into a refresh: on STS's clock, those with less than a second left; when
-    /// STS's time was never known (no answer had a readable `Date`), those with no more than
-    /// the mandatory window of a full session left by this machine's clock, which may be ahead.
-    fn judge(
-        &self,
-        fetched: Fetched,
-        now: SystemTime,
-        took: std::time::Duration,
-    ) -> Result<(Credentials, SystemTime), Error> {
-        if let Some(server) = fetched.server_time {
-            self.skew_ms
-                .store(server.careful_skew_ms(), Ordering::Release);
-            self.skew_known.store(true, Ordering::Release);
-            let (least, _) = server.skew_range();
-            let size = server.sure_skew();
-            if size >= SKEW_WORTH_SAYING && !self.skew_said.swap(true, Ordering::AcqRel) {
-                let way = if least < 0 { "ahead of" } else { "behind" };
-                event!(
-                    warn,
-                    self.subject(),
-                    skew = ?size,
-                    "this machine's clock is at least {size:?} {way} STS's (by the Date of its answer); expiries are judged on STS's clock"
-                );
-            }
-        }
-        let server_now = shift(now, self.skew_ms.load(Ordering::Acquire));
-        let credentials = fetched.credentials;
-        let expiry = credentials.expiry().unwrap_or(server_now);
-        // STS never grants more than was asked for: credentials that seem to have more left
-        // than the full session are seen through a clock behind STS's with no `Date` to tell
-        // (or a cache entry read by such a clock), and are judged to last the session at most,
-        // counted from when this refresh began when STS's time is unknown (they were issued
-        // after it, and the answer may have taken a while to come back).
-        let session = if self.skew_known.load(Ordering::Acquire) {
-            self.fetch.nominal_lifetime()
-        } else {
-            self.fetch.nominal_lifetime().saturating_sub(took)
-        };
-        let remaining = expiry
-            .duration_since(server_now)
-            .unwrap_or_default()
-            .min(session);
-        // This machine's clock may drift from STS's after the `Date` that measured them: a
-        // thousandth of the remaining life (3.6 s an hour) is taken off for a drift of up to
-        // 1,000 ppm, twice what an unsynchronised clock is allowed.
-        let remaining = remaining.saturating_sub(remaining / 1000);
-        let floor = if self.skew_known.load(Ordering::Acquire) {
-            std::time::Duration::from_secs(1)
-        } else {
-            self.policy.windows(self.fetch.nominal_lifetime()).1
-        };
-        if remaining <= floor {
-            return Err(Error::ExpiredOnArrival { remaining });
-        }
-        Ok((credentials, now + remaining))
-    }
-
-    /// Sets the timer to start a refresh at `at` (by the provider's clock), replacing any timer
-    /// set before. Called with the lock held. Nothing is set without a runtime to run it on, or
-    /// when this provider does not refresh on a timer.
-    fn arm(self: &Arc<Self>, ctl: &mut Control, at: SystemTime) {
-        if let Some(old) = ctl.timer.take() {
-            old.abort();
-        }
-        ctl.timer_number += 1;
-        let number = ctl.timer_number;
-        let (Some(sleep), Ok(runtime)) = (&self.sleep, tokio::runtime::Handle::try_current())
-        else {
-            return;
-        };
-        let (sleep, clock, cache) = (sleep.clone(), self.clock.clone(), Arc::downgrade(self));
-        let task = runtime.spawn(async move {
-            // The timer holds no strong reference while it sleeps: a provider dropped meanwhile
-            // is gone, and the timer with it. It looks at its clock at least every
-            // `TIMER_LOOKS_EVERY`, so a moment passed while the sleep's clock stood still (a
-            // suspended machine) is seen soon after.
-            let mut stalled = 0;
-            loop {
-                let before = clock.now();
-                let Ok(left) = at.duration_since(before) else {
-                    break;
-                };
-                if left.is_zero() {
-                    break;
-                }
-                if stalled == EARLY_WAKES {
-                    return;
-                }
-                let nap = left.min(TIMER_LOOKS_EVERY);
-                sleep.sleep(nap).await;
-                let moved = clock.now().duration_since(before).unwrap_or_default();
-                if moved < nap / 2 {
-                    stalled += 1;
-                }
-            }
-            if let Some(cache) = cache.upgrade() {
-                cache.timer_fired(number);
-            }
-        });
-        ctl.timer = Some(task.abort_handle());
-    }
-
-    /// The timer's moment: start a refresh unless one runs, a failure is being backed off
-    /// (then the timer waits for the retry), or there is nothing to refresh (invalidated).
-    ///
-    /// A timer that comes late, after the credentials expired (a machine that slept through
-    /// their end), refreshes all the same: the next caller then finds fresh credentials, or
-    /// the refresh in flight, rather than starting it.
-    fn timer_fired(self: &Arc<Self>, number: u64) {
-        let now = self.clock.now();
-        let mut ctl = self.control();
-        if ctl.timer_number != number {
-            return; // replaced while it woke
-        }
-        ctl.timer = None;
-        if ctl.flight.is_some() || self.current.load().is_none() {
-            return;
-        }
-        if let Some(retry_at) = ctl.failure.as_ref().map(|f| f.retry_at)
-            && now < retry_at
-        {
-            self.arm(&mut ctl, retry_at);
-            return;
-        }
-        if self.valid(now).is_none() {
-            event!(
-                info,
-                self.subject(),
-                "the refresh timer came after the credentials expired (was the machine asleep?); refreshing now"
-            );
-        } else {
-            event!(debug, self.subject(), "scheduled refresh: no caller needed");
-        }
-        // Unattended, so no person is asked, unless told a person is at hand to answer
-        // ahead of expiry.
-        let unattended = self.policy.scheduled != ScheduledRefresh::Always;
-        let _running = self.launch_as(&mut ctl, now, unattended);
     }
 
     /// Forgets the cached credentials and any remembered failure; with `only`, only if the

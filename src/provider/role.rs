@@ -10,7 +10,7 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 
 use super::disk::DiskCache;
-use super::fetch::{BoxFuture, Fetch, FetchContext, Fetched, Subject, event};
+use super::fetch::{BoxFuture, CredentialsOf, Fetch, FetchContext, Fetched, event};
 use super::mfa::MfaConfig;
 use super::server_time::ServerDate;
 use crate::assume::AssumedRole;
@@ -75,7 +75,7 @@ pub(crate) struct StsFetch {
     /// The credentials that sign the call, when not the client's own.
     pub(crate) source: Option<SharedCredentialsProvider>,
     pub(crate) request: AssumeRoleRequest,
-    pub(crate) subject: Subject,
+    pub(crate) subject: CredentialsOf,
     pub(crate) mfa: Option<MfaConfig>,
     pub(crate) disk: Option<DiskCache>,
     /// Where the client records STS's time.
@@ -157,7 +157,7 @@ impl Fetch for StsFetch {
         })
     }
 
-    fn subject(&self) -> &Subject {
+    fn subject(&self) -> &CredentialsOf {
         &self.subject
     }
 

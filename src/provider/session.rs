@@ -9,7 +9,7 @@ use aws_credential_types::provider::{self, ProvideCredentials, SharedCredentials
 
 use super::builder;
 use super::disk::{DiskCache, Expect};
-use super::fetch::{BoxFuture, Fetch, FetchContext, Fetched, Subject};
+use super::fetch::{BoxFuture, CredentialsOf, Fetch, FetchContext, Fetched};
 use super::mfa::MfaConfig;
 use super::role::{load_source, signing_with};
 use super::server_time::{ServerDate, ServerTime};
@@ -269,7 +269,7 @@ impl MfaSessionBuilder {
             duration_secs: i32::try_from(duration.as_secs()).unwrap_or(i32::MAX),
             max_mfa_age,
             minimum_token,
-            subject: Subject::MfaSession(serial.clone()),
+            subject: CredentialsOf::MfaSession(serial.clone()),
             mfa: options.mfa(source, serial, &clock),
         });
         Ok(MfaSession {
@@ -287,7 +287,7 @@ struct SessionFetch {
     duration_secs: i32,
     max_mfa_age: Option<Duration>,
     minimum_token: Option<MinimumSessionTokenSize>,
-    subject: Subject,
+    subject: CredentialsOf,
     mfa: MfaConfig,
     /// Where the client records STS's time.
     server_date: ServerDate,
@@ -353,7 +353,7 @@ impl Fetch for SessionFetch {
         })
     }
 
-    fn subject(&self) -> &Subject {
+    fn subject(&self) -> &CredentialsOf {
         &self.subject
     }
 
