@@ -89,18 +89,30 @@ use std::time::Instant;
 
 /// Schedules that failed once, run first, always, with what each caught.
 const REGRESSIONS: &[(u64, &str)] = &[
-    // The three regressions of issue 18, each failing here when brought back into the engine.
+    // The three regressions of issue 18, each failing here when brought back into the engine
+    // (checked again after the last engine change: the judged skew's unsafe end, a failure for
+    // want of a person holding back callers, a late timer doing nothing).
     (
-        13679457532755275413,
-        "#18: skew judged from a Date truncated to the second, in the unsafe direction: credentials served 120 ms past their expiry while STS failed",
+        9070587492826488163,
+        "#18: skew judged from a Date truncated to the second, in the unsafe direction: credentials served 749 ms past their expiry",
     ),
     (
-        15037995407070714543,
+        16294208416658607535,
         "#18: a caller of an MFA session that had ended was told 'no MFA code asked for: no caller is waiting'",
     ),
     (
         8288105064287199793,
         "#18: a timer that fired after the credentials expired (the machine asleep) did nothing",
+    ),
+    // Where the first two were found; since the drift margin and the code memory changed
+    // what happens in them, they no longer reproduce those regressions, but stay as cases.
+    (
+        13679457532755275413,
+        "#18: skew judged in the unsafe direction: 120 ms past their expiry while STS failed (before the drift margin)",
+    ),
+    (
+        15037995407070714543,
+        "#18: a caller of an ended MFA session told nobody was asked (before the code memory grew)",
     ),
     // Found by the simulation (the open ones fail until the engine changes).
     (
