@@ -6,6 +6,8 @@
 //! it, unless `STS_ASSUME_ROLE_SKIP_AWS_CLI=1`: then they run with the Rust child only.
 
 mod common;
+#[path = "common/example_binary.rs"]
+mod example_binary;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -67,69 +69,10 @@ fn aws_cli() -> Option<PathBuf> {
     );
 }
 
-/// The Rust child, `examples/child_identity.rs`, built once by cargo with this test's features
-/// (so nothing else is rebuilt). Cargo holds no lock on the build directory while tests run.
+/// The Rust child, `examples/child_identity.rs`, built once by cargo with this test's features.
 fn rust_child() -> &'static Path {
     static CHILD: OnceLock<PathBuf> = OnceLock::new();
-    CHILD.get_or_init(|| {
-        let features: Vec<&str> = [
-            ("test-util", cfg!(feature = "test-util")),
-            ("totp", cfg!(feature = "totp")),
-            ("login-session", cfg!(feature = "login-session")),
-            (
-                "credentials-endpoint",
-                cfg!(feature = "credentials-endpoint"),
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(name, on)| on.then_some(name))
-        .collect();
-        let mut cargo = std::process::Command::new(env!("CARGO"));
-        cargo
-            .args([
-                "build",
-                "--example",
-                "child_identity",
-                "--message-format=json",
-            ])
-            .arg("--manifest-path")
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-            .stderr(Stdio::inherit());
-        // Not the variables cargo set for this test: build scripts (aws-lc-sys's) rerun when
-        // they change, and would rebuild the SDK's TLS stack for nothing.
-        for (name, _) in std::env::vars_os() {
-            let name = name.to_string_lossy();
-            if name.starts_with("CARGO_PKG_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                ]
-                .contains(&name.as_ref())
-            {
-                cargo.env_remove(name.as_ref());
-            }
-        }
-        if !features.is_empty() {
-            cargo.arg("--features").arg(features.join(","));
-        }
-        if !cfg!(debug_assertions) {
-            cargo.arg("--release");
-        }
-        let output = cargo.output().expect("cargo runs");
-        assert!(
-            output.status.success(),
-            "cargo build --example child_identity failed"
-        );
-        String::from_utf8_lossy(&output.stdout)
-            .lines()
-            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-            .filter(|message| message["target"]["name"] == "child_identity")
-            .find_map(|message| message["executable"].as_str().map(PathBuf::from))
-            .expect("cargo names the example's executable")
-    })
+    CHILD.get_or_init(|| example_binary::build("child_identity"))
 }
 
 /// What a child's call said: `Ok(arn)` or `Err(message)`.

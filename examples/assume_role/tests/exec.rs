@@ -161,17 +161,12 @@ async fn a_command_that_cannot_start_is_exit_127_and_a_fixed_code_is_refused() {
     );
 }
 
-/// The example's own binary, built beside this test by `cargo test`.
+/// The example's own executable, built by cargo (once) for the tests that start it.
 fn program() -> std::path::PathBuf {
-    let test = std::env::current_exe().unwrap();
-    let binary = test.with_file_name("assume-role");
-    assert!(
-        binary.exists(),
-        "{} is not built: run the tests with `cargo test --example assume-role` or \
-         `cargo test --all-features`, which build it",
-        binary.display()
-    );
-    binary
+    static PROGRAM: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    PROGRAM
+        .get_or_init(|| super::example_binary::build("assume-role"))
+        .clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

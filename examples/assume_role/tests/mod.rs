@@ -2,6 +2,8 @@
 //! and a configuration that reads nothing from the machine. This module holds what the tests
 //! share; the tests are in its children, by behaviour.
 
+#[path = "../../../tests/common/example_binary.rs"]
+mod example_binary;
 mod exec;
 mod flags;
 mod mfa;
