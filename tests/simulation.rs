@@ -72,6 +72,8 @@
 mod check;
 #[path = "simulation/clock.rs"]
 mod clock;
+#[path = "common/mod.rs"]
+mod common;
 #[path = "simulation/logs.rs"]
 mod logs;
 #[path = "simulation/net.rs"]

@@ -152,9 +152,8 @@ impl InProcessSts {
         self.calls.load(Ordering::Relaxed)
     }
 
-    /// An STS client whose requests this answers, signing with static keys and reading time
-    /// from the same clock, and retrying nothing (each call counted is one the provider made).
-    /// The SDK settings a provider reaches this STS with: the same as [`client`](Self::client)'s.
+    /// The SDK settings a provider reaches this STS with: static source keys, time from the
+    /// same clock, and no retry (each call counted is one the provider made).
     pub fn sdk_config(&self) -> aws_types::SdkConfig {
         aws_types::SdkConfig::builder()
             .behavior_version(BehaviorVersion::latest())
@@ -173,25 +172,6 @@ impl InProcessSts {
             .http_client(self.clone())
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
             .build()
-    }
-
-    pub fn client(&self) -> aws_sdk_sts::Client {
-        let config = aws_sdk_sts::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "AKIAINPROCESS0000000",
-                "in-process-source-secret-key-00000000000",
-                None,
-                None,
-                "InProcessSts",
-            ))
-            .identity_cache(IdentityCache::no_cache())
-            .time_source(self.clock.clone())
-            .http_client(self.clone())
-            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-            .build();
-        aws_sdk_sts::Client::from_conf(config)
     }
 
     fn body(&self, n: u64, expiration: SystemTime) -> String {

@@ -9,8 +9,16 @@ pub struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl Capture {
     /// Everything logged so far.
+    #[allow(dead_code, reason = "not every test binary reads the logs this way")]
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// What was logged since the last `take`, forgotten once taken.
+    #[allow(dead_code, reason = "not every test binary reads the logs this way")]
+    pub fn take(&self) -> String {
+        let bytes = std::mem::take(&mut *self.0.lock().unwrap());
+        String::from_utf8_lossy(&bytes).into_owned()
     }
 }
 

@@ -125,52 +125,33 @@ fn every_reference_vector_gives_its_key() {
 #[test]
 fn every_request_parameter_is_hashed_as_boto3_shapes_it() {
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Lecture é","Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*","Condition":{"NumericLessThan":{"aws:MultiFactorAuthAge":3600},"NumericGreaterThan":{"s3:max-keys":1.5e1}}}]}"#;
-    let with_code = |code: Option<&str>| {
-        let b = AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "ci-job-42");
-        match code {
-            Some(code) => b.token_code(code),
-            None => b,
-        }
+    let with_code = |code: &str| {
+        AssumeRoleRequest::builder("arn:aws:iam::123456789012:role/deploy", "ci-job-42")
+            .token_code(code)
+            .duration(Duration::from_secs(1800))
+            .external_id("ext-123")
+            .serial_number("arn:aws:iam::123456789012:mfa/alice")
+            .policy(policy)
+            .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
+            .policy_arn("arn:aws:iam::123456789012:policy/Extra")
+            .tag("team", "platform")
+            .tag("Project", "Zeta éclair")
+            .transitive_tag_key("team")
+            .source_identity("alice")
+            .provided_context(
+                "arn:aws:iam::aws:contextProvider/IdentityCenter",
+                "assertion-value-1234",
+            )
+            .build()
+            .unwrap()
     };
-    let request = with_code(Some("123456"))
-        .duration(Duration::from_secs(1800))
-        .external_id("ext-123")
-        .serial_number("arn:aws:iam::123456789012:mfa/alice")
-        .policy(policy)
-        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
-        .policy_arn("arn:aws:iam::123456789012:policy/Extra")
-        .tag("team", "platform")
-        .tag("Project", "Zeta éclair")
-        .transitive_tag_key("team")
-        .source_identity("alice")
-        .provided_context(
-            "arn:aws:iam::aws:contextProvider/IdentityCenter",
-            "assertion-value-1234",
-        )
-        .build()
-        .unwrap();
+    let request = with_code("123456");
     assert_eq!(
         cli_cache_key(&request),
         "966cadd4b9243067620b693e4adacdecdaebabb5"
     );
     // The MFA code is never part of the key.
-    let other_code = with_code(Some("654321"))
-        .duration(Duration::from_secs(1800))
-        .external_id("ext-123")
-        .serial_number("arn:aws:iam::123456789012:mfa/alice")
-        .policy(policy)
-        .policy_arn("arn:aws:iam::aws:policy/ReadOnlyAccess")
-        .policy_arn("arn:aws:iam::123456789012:policy/Extra")
-        .tag("team", "platform")
-        .tag("Project", "Zeta éclair")
-        .transitive_tag_key("team")
-        .source_identity("alice")
-        .provided_context(
-            "arn:aws:iam::aws:contextProvider/IdentityCenter",
-            "assertion-value-1234",
-        )
-        .build()
-        .unwrap();
+    let other_code = with_code("654321");
     assert_ne!(other_code, request);
     assert_eq!(cli_cache_key(&other_code), cli_cache_key(&request));
 }
